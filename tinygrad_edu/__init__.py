@@ -1,0 +1,14 @@
+"""tinygrad_edu: a reverse-mode autograd engine on NumPy, for learning how neural networks learn.
+
+The core (Tensor and its operations) is in ``tensor.py`` and ``ops.py``; it imports
+nothing else of the package. Models live in ``nn``, optimizers in ``optim``, drawings
+in ``viz``.
+"""
+from .gradcheck import GradcheckError, gradcheck
+from .ops import concatenate, stack, unbroadcast
+from .tensor import ShapeError, Tensor, detect_anomaly, is_grad_enabled, name_scope, no_grad
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "detect_anomaly", "name_scope", "gradcheck",
+           "GradcheckError", "ShapeError", "concatenate", "stack", "unbroadcast", "__version__"]

@@ -1,0 +1,371 @@
+"""The operations: each forward, with its backward right next to it.
+
+Pattern of every op (as in micrograd, but on arrays):
+
+    def op(a, b):
+        out_data = <forward with NumPy>
+        def backward(g):              # g = ∂L/∂out, same shape as out
+            return ∂L/∂a, ∂L/∂b       # chain rule: g times the local derivative
+        return Tensor._result(out_data, (a, b), "op", backward)
+
+A backward returns None for an input that does not require grad, to skip useless work.
+Broadcasting: an input that was stretched in forward receives the *sum* of the gradient
+over the stretched dimensions, via the one helper `unbroadcast`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import ShapeError, Tensor
+
+_result = Tensor._result
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `grad` back to `shape`, undoing NumPy broadcasting.
+
+    Broadcasting prepends dimensions and stretches size-1 dimensions; a value used n
+    times receives the sum of its n gradients, so we sum over exactly those axes.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    stretched = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=stretched, keepdims=True).reshape(shape)
+
+
+def _operands(a, b):
+    """Both operands as Tensors; a number or array takes the dtype of the Tensor beside it."""
+    if not isinstance(a, Tensor):
+        a = Tensor._wrap(a, b.data.dtype)
+    elif not isinstance(b, Tensor):
+        b = Tensor._wrap(b, a.data.dtype)
+    return a, b
+
+
+def _broadcast(ufunc, a: Tensor, b: Tensor, op: str, symbol: str) -> np.ndarray:
+    try:
+        return ufunc(a.data, b.data)
+    except ValueError:
+        raise ShapeError(f"{op}: {a.shape} {symbol} {b.shape}: shapes cannot be broadcast; trailing dimensions "
+                         f"must be equal or 1 (reshape one operand)") from None
+
+
+# ----- arithmetic ---------------------------------------------------------------
+
+def add(a, b) -> Tensor:
+    """a + b.   ∂/∂a = 1,  ∂/∂b = 1."""
+    a, b = _operands(a, b)
+
+    def backward(g):
+        return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+    return _result(_broadcast(np.add, a, b, "add", "+"), (a, b), "add", backward)
+
+
+def sub(a, b) -> Tensor:
+    """a − b.   ∂/∂a = 1,  ∂/∂b = −1."""
+    a, b = _operands(a, b)
+
+    def backward(g):
+        return unbroadcast(g, a.shape), (unbroadcast(-g, b.shape) if b.requires_grad else None)
+    return _result(_broadcast(np.subtract, a, b, "sub", "-"), (a, b), "sub", backward)
+
+
+def mul(a, b) -> Tensor:
+    """a · b.   ∂/∂a = b,  ∂/∂b = a."""
+    a, b = _operands(a, b)
+
+    def backward(g):
+        return (unbroadcast(g * b.data, a.shape) if a.requires_grad else None,
+                unbroadcast(g * a.data, b.shape) if b.requires_grad else None)
+    return _result(_broadcast(np.multiply, a, b, "mul", "*"), (a, b), "mul", backward)
+
+
+def div(a, b) -> Tensor:
+    """a / b.   ∂/∂a = 1/b,  ∂/∂b = −a/b²."""
+    a, b = _operands(a, b)
+
+    def backward(g):
+        return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
+                unbroadcast(-g * a.data / (b.data * b.data), b.shape) if b.requires_grad else None)
+    return _result(_broadcast(np.divide, a, b, "div", "/"), (a, b), "div", backward)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001  (shadows the builtin only inside this module)
+    """a ** b.   ∂/∂a = b·a^(b−1),  ∂/∂b = a^b·ln a  (defined for a > 0)."""
+    a, b = _operands(a, b)
+    out = _broadcast(np.power, a, b, "pow", "**")
+
+    def backward(g):
+        return (unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape) if a.requires_grad else None,
+                unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None)
+    return _result(out, (a, b), "pow", backward)
+
+
+def neg(a: Tensor) -> Tensor:
+    """−a.   ∂/∂a = −1."""
+    return _result(-a.data, (a,), "neg", lambda g: (-g,))
+
+
+def matmul(a, b) -> Tensor:
+    """a @ b, for 1-D, 2-D and batched (N-D) operands, as numpy.matmul.
+
+    For 2-D C = A·B:  ∂L/∂A = ∂L/∂C · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂C.
+    A 1-D operand is promoted to a matrix (a row on the left, a column on the right),
+    and batch dimensions broadcast, so their gradients are summed back by `unbroadcast`.
+    """
+    a, b = _operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: {a.shape} @ {b.shape}: operands must have at least one dimension; use * for scalars")
+    k_a, k_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
+    if k_a != k_b:
+        raise ShapeError(f"matmul: {a.shape} @ {b.shape}: inner dimensions {k_a} and {k_b} differ; "
+                         f"transpose or reshape one operand")
+    try:
+        out = a.data @ b.data
+    except ValueError:
+        raise ShapeError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast") from None
+
+    def backward(g):
+        a2 = a.data if a.ndim > 1 else a.data[None, :]
+        b2 = b.data if b.ndim > 1 else b.data[:, None]
+        if a.ndim == 1 and b.ndim == 1:
+            g = g.reshape(1, 1)
+        elif a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        elif b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if a.requires_grad else None
+        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape) if b.requires_grad else None
+        return ga, gb
+    return _result(out, (a, b), "matmul", backward)
+
+
+# ----- reductions ---------------------------------------------------------------
+
+def _axes(axis, ndim: int, op: str) -> tuple:
+    """Normalise axis (None, int or tuple) to a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    norm = []
+    for ax in axes:
+        if not -ndim <= ax < ndim:
+            raise ShapeError(f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions; use -{ndim} to {ndim - 1}")
+        norm.append(int(ax) % ndim)
+    return tuple(sorted(set(norm)))
+
+
+def _expand(g: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    """Re-insert the reduced axes so that g broadcasts against the input."""
+    return g if keepdims else np.expand_dims(g, axes)
+
+
+def sum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Σ over `axis`.   ∂/∂aᵢ = 1 for every summed element: the gradient is copied back."""
+    axes = _axes(axis, a.ndim, "sum")
+
+    def backward(g):
+        return (np.broadcast_to(_expand(g, axes, keepdims), a.shape),)
+    return _result(np.asarray(a.data.sum(axis=axes, keepdims=keepdims)), (a,), "sum", backward)
+
+
+def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """Mean over `axis`.   ∂/∂aᵢ = 1/n, n the number of averaged elements."""
+    axes = _axes(axis, a.ndim, "mean")
+    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+
+    def backward(g):
+        return (np.broadcast_to(_expand(g, axes, keepdims) / n, a.shape),)
+    return _result(np.asarray(a.data.mean(axis=axes, keepdims=keepdims)), (a,), "mean", backward)
+
+
+def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over `axis`.   ∂/∂aᵢ = 1/k where aᵢ is one of k tied maxima, else 0."""
+    axes = _axes(axis, a.ndim, "max")
+    if a.size == 0:
+        raise ShapeError(f"max: tensor of shape {a.shape} is empty; max needs at least one element")
+    top = a.data.max(axis=axes, keepdims=True)
+
+    def backward(g):
+        winners = a.data == top
+        return (winners * (_expand(g, axes, keepdims) / winners.sum(axis=axes, keepdims=True)),)
+    out = top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+    return _result(out, (a,), "max", backward)
+
+
+# ----- elementwise functions ----------------------------------------------------
+
+def exp(a: Tensor) -> Tensor:
+    """eᵃ.   ∂/∂a = eᵃ (the output itself)."""
+    out = np.exp(a.data)
+    return _result(out, (a,), "exp", lambda g: (g * out,))
+
+
+def log(a: Tensor) -> Tensor:
+    """ln a.   ∂/∂a = 1/a."""
+    return _result(np.log(a.data), (a,), "log", lambda g: (g / a.data,))
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """√a.   ∂/∂a = 1/(2√a)."""
+    out = np.sqrt(a.data)
+    return _result(out, (a,), "sqrt", lambda g: (g / (2 * out),))
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001
+    """|a|.   ∂/∂a = sign(a)  (0 at a = 0, as in PyTorch)."""
+    return _result(np.abs(a.data), (a,), "abs", lambda g: (g * np.sign(a.data),))
+
+
+def relu(a: Tensor) -> Tensor:
+    """max(a, 0).   ∂/∂a = 1 where a > 0, else 0."""
+    out = np.maximum(a.data, 0)
+    return _result(out, (a,), "relu", lambda g: (g * (out > 0),))
+
+
+def tanh(a: Tensor) -> Tensor:
+    """tanh a.   ∂/∂a = 1 − tanh²a."""
+    out = np.tanh(a.data)
+    return _result(out, (a,), "tanh", lambda g: (g * (1 - out * out),))
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """σ(a) = 1/(1 + e⁻ᵃ).   ∂/∂a = σ(a)(1 − σ(a)).  Computed without overflow for large |a|."""
+    e = np.exp(-np.abs(a.data))  # never overflows
+    out = np.where(a.data >= 0, 1 / (1 + e), e / (1 + e))
+    return _result(out, (a,), "sigmoid", lambda g: (g * out * (1 - out),))
+
+
+def clip(a: Tensor, low=None, high=None) -> Tensor:
+    """a limited to [low, high].   ∂/∂a = 1 where low ≤ a ≤ high, else 0 (as torch.clamp)."""
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clip: low={low} is greater than high={high}; pass low <= high")
+    inside = np.ones(a.shape, dtype=bool)
+    if low is not None:
+        inside &= a.data >= low
+    if high is not None:
+        inside &= a.data <= high
+    return _result(np.clip(a.data, low, high), (a,), "clip", lambda g: (g * inside,))
+
+
+def softmax(a: Tensor, axis: int = -1) -> Tensor:
+    """sᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m), m = max a (the shift changes nothing but avoids overflow).
+
+    ∂L/∂aᵢ = sᵢ · (gᵢ − Σⱼ gⱼ sⱼ).
+    """
+    _axes(axis, a.ndim, "softmax")
+    e = np.exp(a.data - a.data.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    return _result(out, (a,), "softmax", lambda g: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
+
+
+def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
+    """ln softmax(a) = (a − m) − ln Σⱼ e^(aⱼ−m).   ∂L/∂aᵢ = gᵢ − softmax(a)ᵢ · Σⱼ gⱼ."""
+    _axes(axis, a.ndim, "log_softmax")
+    shifted = a.data - a.data.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return _result(out, (a,), "log_softmax", lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
+
+
+# ----- shape and indexing -------------------------------------------------------
+
+def reshape(a: Tensor, *shape) -> Tensor:
+    """The same values in a new shape.   Backward: reshape the gradient back."""
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    try:
+        out = a.data.reshape(shape)
+    except ValueError:
+        raise ShapeError(f"reshape: cannot reshape {a.shape} ({a.size} elements) into {shape}; "
+                         f"the number of elements must stay {a.size}") from None
+    return _result(out, (a,), "reshape", lambda g: (g.reshape(a.shape),))
+
+
+def transpose(a: Tensor, *axes) -> Tensor:
+    """Permute the axes (reverse them when none are given).   Backward: the inverse permutation."""
+    axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+    axes = axes or tuple(reversed(range(a.ndim)))
+    valid = sorted(int(x) % a.ndim for x in axes) == list(range(a.ndim)) if a.ndim else not axes
+    if not valid:
+        raise ShapeError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of a tensor of shape {a.shape}")
+    inverse = tuple(int(i) for i in np.argsort([int(x) % a.ndim for x in axes]))
+    return _result(a.data.transpose(axes), (a,), "transpose", lambda g: (g.transpose(inverse),))
+
+
+def _is_basic(index) -> bool:
+    """True for slices, ints, None and Ellipsis: no element is picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis))) for i in items)
+
+
+def getitem(a: Tensor, index) -> Tensor:
+    """a[index] with slices, integer arrays or boolean masks.
+
+    Backward scatters the gradient into zeros of a's shape; an element picked several
+    times receives the sum (numpy.add.at semantics).
+    """
+    if isinstance(index, Tensor):
+        index = index.data.astype(np.intp) if index.data.dtype.kind == "f" else index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data.astype(np.intp) if isinstance(i, Tensor) else i for i in index)
+    try:
+        out = a.data[index]
+    except IndexError as exc:
+        raise ShapeError(f"getitem: index {index!r} does not fit shape {a.shape}: {exc}") from None
+    basic = _is_basic(index)
+
+    def backward(g):
+        full = np.zeros_like(a.data)
+        if basic:
+            full[index] = g
+        else:
+            np.add.at(full, index, g)
+        return (full,)
+    return _result(out, (a,), "getitem", backward)
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis.   Backward: split the gradient at the same places."""
+    tensors = [t if isinstance(t, Tensor) else Tensor._wrap(t, np.float64) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate: needs at least one tensor")
+    try:
+        out = np.concatenate([t.data for t in tensors], axis=axis)
+    except (ValueError, np.exceptions.AxisError):
+        raise ShapeError(f"concatenate: shapes {[t.shape for t in tensors]} must match except along axis {axis}") from None
+    ends = np.cumsum([t.shape[axis] for t in tensors])[:-1]
+    return _result(out, tuple(tensors), "concatenate", lambda g: tuple(np.split(g, ends, axis=axis)))
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join equal-shaped tensors along a new axis.   Backward: take each slice back out."""
+    tensors = [t if isinstance(t, Tensor) else Tensor._wrap(t, np.float64) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    try:
+        out = np.stack([t.data for t in tensors], axis=axis)
+    except (ValueError, np.exceptions.AxisError):
+        raise ShapeError(f"stack: all shapes must be equal, got {[t.shape for t in tensors]}") from None
+    return _result(out, tuple(tensors), "stack",
+                   lambda g: tuple(np.take(g, i, axis=axis) for i in range(len(tensors))))
+
+
+# ----- attach to Tensor ---------------------------------------------------------
+
+Tensor.__add__ = add
+Tensor.__radd__ = lambda self, other: add(other, self)
+Tensor.__sub__ = sub
+Tensor.__rsub__ = lambda self, other: sub(other, self)
+Tensor.__mul__ = mul
+Tensor.__rmul__ = lambda self, other: mul(other, self)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = lambda self, other: div(other, self)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+Tensor.__neg__ = neg
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+Tensor.__getitem__ = getitem
+for _f in (sum, mean, max, exp, log, sqrt, abs, relu, tanh, sigmoid, clip, softmax, log_softmax, reshape, transpose):
+    setattr(Tensor, _f.__name__, _f)
+Tensor.T = property(lambda self: transpose(self), doc="The transpose (all axes reversed).")
