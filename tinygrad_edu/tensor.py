@@ -109,7 +109,7 @@ class Tensor:
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "scope", "_backward")
+    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "scope", "_backward", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy looping over it
 
     def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):

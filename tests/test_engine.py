@@ -1,0 +1,204 @@
+"""backward() semantics, the Tensor's surface, and every error message of the core."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_edu
+from tinygrad_edu import GradcheckError, ShapeError, Tensor, detect_anomaly, gradcheck, name_scope, no_grad
+
+
+def test_two_layer_mlp_gradients_match_hand_derived_numpy():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 1))
+    W1, b1, W2, b2 = rng.standard_normal((3, 5)), rng.standard_normal(5), rng.standard_normal((5, 1)), rng.standard_normal(1)
+    # by hand: h = tanh(X W1 + b1); p = h W2 + b2; L = mean((p - y)²)
+    z = X @ W1 + b1
+    h = np.tanh(z)
+    p = h @ W2 + b2
+    dp = 2 * (p - y) / len(X)
+    dW2, db2 = h.T @ dp, dp.sum(0)
+    dz = (dp @ W2.T) * (1 - h ** 2)
+    dW1, db1 = X.T @ dz, dz.sum(0)
+
+    params = [Tensor(a, requires_grad=True) for a in (W1, b1, W2, b2)]
+    tW1, tb1, tW2, tb2 = params
+    loss = ((((Tensor(X) @ tW1 + tb1).tanh() @ tW2 + tb2) - y) ** 2).mean()
+    loss.backward()
+    assert loss.item() == pytest.approx(np.mean((p - y) ** 2), rel=1e-14)
+    for t, expected in zip(params, (dW1, db1, dW2, db2)):
+        np.testing.assert_allclose(t.grad, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_deep_chain_of_100000_ops_backpropagates_without_recursion():
+    x = Tensor(2.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    (y * 3.0).backward()
+    assert x.grad == 3.0
+
+
+def test_gradients_accumulate_across_backward_calls_until_zero_grad():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    for expected in (1, 2, 3):
+        (x * x).sum().backward()
+        np.testing.assert_array_equal(x.grad, expected * 2 * x.data)
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_a_tensor_used_several_times_receives_the_sum():
+    x = Tensor(3.0, requires_grad=True)
+    (x * x + x * 2.0 + x).backward()  # d/dx (x² + 3x) = 2x + 3
+    assert x.grad == 9.0
+
+
+def test_shared_gradient_arrays_are_not_aliased():
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    (a + b).backward(seed)
+    a.grad[0] = 100.0  # must not leak into b.grad nor into the caller's seed
+    assert b.grad[0] == 1.0 and seed[0] == 1.0
+    c = a.reshape(2, 1).reshape(2)
+    c.backward(np.ones(2))
+    a2 = Tensor([1.0, 2.0], requires_grad=True)
+    y = a2.reshape(1, 2)
+    y.backward(np.ones((1, 2)))
+    y.grad[0, 0] = 7.0
+    assert a2.grad[0] == 1.0
+
+
+def test_non_scalar_backward_takes_an_explicit_gradient():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * 2.0).backward(np.array([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, -2.0])
+
+
+def test_no_grad_records_no_graph():
+    w = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        y = w * 2.0
+        assert not tinygrad_edu.is_grad_enabled()
+    assert tinygrad_edu.is_grad_enabled()
+    assert not y.requires_grad and y.op == "" and y.inputs == ()
+    z = w * 2.0
+    assert z.requires_grad and z.op == "mul" and z.inputs[0] is w
+
+
+def test_results_remember_op_and_inputs_in_argument_order():
+    a, b = Tensor(1.0, requires_grad=True, name="a"), Tensor(2.0, requires_grad=True, name="b")
+    out = 5.0 - a * b
+    assert out.op == "sub" and out.inputs[0].data == 5.0 and out.inputs[1].op == "mul"
+    assert out.inputs[1].inputs == (a, b)
+    order = out.topological_order()
+    assert order.index(a) < order.index(out.inputs[1]) < order.index(out) and order[-1] is out
+
+
+def test_name_scope_tags_ops():
+    x = Tensor(1.0, requires_grad=True)
+    with name_scope("layer 1"):
+        y = x * 2.0
+    z = y + 1.0
+    assert y.scope == "layer 1" and z.scope is None
+
+
+def test_graph_is_freed_without_the_cycle_collector():
+    gc.disable()
+    try:
+        x = Tensor(np.ones(4), requires_grad=True)
+        loss = ((x * 2.0).tanh() + x).sum()
+        loss.backward()
+        probe = weakref.ref(loss.inputs[0])
+        del loss
+        assert probe() is None  # refcounting alone freed it: no tensor <-> closure cycle
+    finally:
+        gc.enable()
+
+
+def test_constructors_are_seeded_and_typed():
+    a, b = Tensor.randn(3, 2, seed=7), Tensor.randn((3, 2), seed=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.data, b.data)
+    u = Tensor.uniform(1000, low=-2, high=2, seed=1)
+    assert u.data.min() >= -2 and u.data.max() < 2
+    assert Tensor.zeros(2, 3).data.sum() == 0 and Tensor.ones(2, dtype=np.float32).dtype == np.float32
+    assert Tensor([1, 2]).dtype == np.float64
+
+
+def test_tensor_surface():
+    data = np.array([[1.0, 2.0]])
+    t = Tensor(data, requires_grad=True, name="w")
+    data[0, 0] = 9.0
+    assert t.data[0, 0] == 1.0, "the constructor copies"
+    assert t.shape == (1, 2) and t.ndim == 2 and t.size == 2 and len(t) == 1
+    assert Tensor(4.0).item() == 4.0 and isinstance(Tensor(4.0).item(), float)
+    assert t.numpy() is t.data
+    d = t.detach()
+    assert not d.requires_grad and d.data is t.data
+    assert repr(t) == "Tensor([[1., 2.]], name='w', requires_grad=True)"
+    assert "shape=(3, 4)" in repr(Tensor.zeros(3, 4)) and "op='mul'" in repr(t * 2.0)
+    assert t.is_leaf and not (t * 2.0).is_leaf
+
+
+def test_numpy_array_on_the_left_defers_to_tensor():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0]) * x
+    assert isinstance(y, Tensor)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
+def test_same_seed_same_numbers_bit_for_bit():
+    def run():
+        w = Tensor.randn(4, 3, seed=3, requires_grad=True)
+        loss = (Tensor.randn(5, 4, seed=4) @ w).tanh().log_softmax().mean()
+        loss.backward()
+        return loss.data.tobytes() + w.grad.tobytes()
+    assert run() == run()
+
+
+@pytest.mark.parametrize("make, kind, message", [
+    (lambda: Tensor.ones(3, 4) @ Tensor.ones(5, 2), ShapeError, "matmul: (3, 4) @ (5, 2): inner dimensions 4 and 5 differ"),
+    (lambda: Tensor.ones(3, 4) + Tensor.ones(5), ShapeError, "add: (3, 4) + (5,): shapes cannot be broadcast"),
+    (lambda: Tensor.ones(2) * Tensor.ones(3), ShapeError, "mul: (2,) * (3,)"),
+    (lambda: Tensor.ones(3).reshape(2, 2), ShapeError, "reshape: cannot reshape (3,)"),
+    (lambda: Tensor.ones(3).sum(axis=2), ShapeError, "sum: axis 2 is out of range"),
+    (lambda: Tensor.ones(2, 3).transpose(0, 0), ShapeError, "transpose: axes (0, 0)"),
+    (lambda: Tensor("abc"), TypeError, "Tensor data must be numeric"),
+    (lambda: Tensor({"a": 1}), TypeError, "got dict"),
+    (lambda: Tensor([[1.0], [1.0, 2.0]]), TypeError, "got list"),
+    (lambda: Tensor(1.0, dtype=np.int32), TypeError, "dtype must be float64 or float32"),
+    (lambda: Tensor.ones(3, requires_grad=True).backward(), RuntimeError, "not a scalar; reduce it first"),
+    (lambda: Tensor.ones(3).sum().backward(), RuntimeError, "does not require grad"),
+    (lambda: Tensor.ones(2, requires_grad=True).backward(np.ones(3)), ShapeError, "gradient of shape (3,)"),
+    (lambda: Tensor.ones(3).item(), ValueError, "item: only a tensor with one element"),
+    (lambda: Tensor.ones(3).clip(2, 1), ValueError, "clip: low=2 is greater than high=1"),
+])
+def test_errors_are_one_line_and_name_the_problem(make, kind, message):
+    with pytest.raises(kind) as info:
+        make()
+    text = str(info.value)
+    assert message in text and "\n" not in text
+
+
+def test_detect_anomaly_names_the_op():
+    x = Tensor([0.0, 1.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        assert np.isinf(x.log().data).any()  # off by default
+        with detect_anomaly(), pytest.raises(FloatingPointError, match="op 'log' produced inf"):
+            x.log()
+    with np.errstate(over="ignore"), detect_anomaly(), pytest.raises(FloatingPointError, match="op 'exp' produced inf"):
+        (x * 1000.0).exp()
+
+
+def test_gradcheck_returns_error_and_names_the_failing_input():
+    x = Tensor([0.5, -1.5], requires_grad=True, name="x")
+    assert gradcheck(lambda t: (t * t).sum(), [x]) < 1e-7
+
+    def wrong_square(t):  # forward t², backward claims 3t
+        return Tensor._result(t.data ** 2, (t,), "wrong", lambda g: (g * 3 * t.data,))
+    with pytest.raises(GradcheckError, match=r"input 0 \('x'\) at index \(0,\)"):
+        gradcheck(wrong_square, [x])
+    with pytest.raises(TypeError, match="float64"):
+        gradcheck(lambda t: t, [Tensor([1.0], requires_grad=True, dtype=np.float32)])
