@@ -30,8 +30,19 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    stretched = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-    return grad.sum(axis=stretched, keepdims=True).reshape(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """A new array of `shape` filled by broadcasting g (cheaper than np.broadcast_to + copy)."""
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
 
 
 def _operands(a, b):
@@ -127,6 +138,9 @@ def matmul(a, b) -> Tensor:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast") from None
 
     def backward(g):
+        if a.ndim == 2 and b.ndim == 2:  # the common case, kept fast
+            return (g @ b.data.T if a.requires_grad else None,
+                    a.data.T @ g if b.requires_grad else None)
         a2 = a.data if a.ndim > 1 else a.data[None, :]
         b2 = b.data if b.ndim > 1 else b.data[:, None]
         if a.ndim == 1 and b.ndim == 1:
@@ -135,9 +149,10 @@ def matmul(a, b) -> Tensor:
             g = np.expand_dims(g, -2)
         elif b.ndim == 1:
             g = np.expand_dims(g, -1)
-        ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if a.requires_grad else None
-        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape) if b.requires_grad else None
-        return ga, gb
+        ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape) if a.requires_grad else None
+        gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape) if b.requires_grad else None
+        return (None if ga is None else np.reshape(ga, a.shape),
+                None if gb is None else np.reshape(gb, b.shape))
     return _result(out, (a, b), "matmul", backward)
 
 
@@ -166,7 +181,7 @@ def sum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     axes = _axes(axis, a.ndim, "sum")
 
     def backward(g):
-        return (np.broadcast_to(_expand(g, axes, keepdims), a.shape),)
+        return (_spread(_expand(g, axes, keepdims), a.shape),)
     return _result(np.asarray(a.data.sum(axis=axes, keepdims=keepdims)), (a,), "sum", backward)
 
 
@@ -176,7 +191,7 @@ def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
 
     def backward(g):
-        return (np.broadcast_to(_expand(g, axes, keepdims) / n, a.shape),)
+        return (_spread(_expand(g, axes, keepdims) / n, a.shape),)
     return _result(np.asarray(a.data.mean(axis=axes, keepdims=keepdims)), (a,), "mean", backward)
 
 

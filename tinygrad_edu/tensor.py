@@ -136,7 +136,13 @@ class Tensor:
         out.grad = None
         out.name = None
         out.scope = _scope
-        if _grad_enabled and any(t.requires_grad for t in inputs):
+        record = False
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    record = True
+                    break
+        if record:
             out.requires_grad, out.op, out.inputs, out._backward = True, op, inputs, backward
         else:
             out.requires_grad, out.op, out.inputs, out._backward = False, "", (), None
@@ -219,18 +225,19 @@ class Tensor:
         """
         order, visited = [], set()
         stack = [(self, False)]
+        push, pop, visit = stack.append, stack.pop, visited.add
         while stack:
-            node, inputs_done = stack.pop()
+            node, inputs_done = pop()
             if inputs_done:
                 order.append(node)
                 continue
-            if id(node) in visited:
+            if node in visited:  # tensors hash by identity
                 continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for inp in reversed(node.inputs):
-                if inp.requires_grad and id(inp) not in visited:
-                    stack.append((inp, False))
+            visit(node)
+            push((node, True))
+            for inp in node.inputs:
+                if inp.requires_grad and inp not in visited:
+                    push((inp, False))
         return order
 
     def backward(self, gradient=None) -> None:
@@ -254,35 +261,39 @@ class Tensor:
                 raise ShapeError(f"backward: gradient of shape {seed.shape} does not match the output's shape "
                                  f"{self.shape}; pass an array of shape {self.shape}")
 
-        pending = {id(self): seed}   # ∂self/∂t summed over the uses of t seen so far
-        owned = set()                # ids of arrays already stored in some .grad
+        pending = {self: seed}       # ∂self/∂t, summed over the uses of t seen so far
+        stored, leaf_stored = set(), set()  # ids of arrays put in some .grad / in a leaf's .grad
         for node in reversed(self.topological_order()):
-            g = pending.pop(id(node), None)
+            g = pending.pop(node, None)
             if g is None:
                 continue
-            node._accumulate(g, owned)
-            if node._backward is None:
+            if type(g) is not np.ndarray or g.dtype != node.data.dtype:
+                g = np.asarray(g, dtype=node.data.dtype)
+            # Closures may pass one array (or a view of it) to several inputs. A leaf's .grad
+            # is updated in place (here and by users), so it must own its memory.
+            is_leaf = node._backward is None
+            if node.grad is not None:
+                node.grad = _add_into(node.grad, g) if is_leaf else node.grad + g
+            elif id(g) in leaf_stored or (is_leaf and (id(g) in stored or not g.flags.owndata)):
+                node.grad = g.copy()
+            else:
+                node.grad = g
+            stored.add(id(node.grad))
+            if is_leaf:
+                leaf_stored.add(id(node.grad))
                 continue
             for inp, g_inp in zip(node.inputs, node._backward(g)):
                 if g_inp is None or not inp.requires_grad:
                     continue
                 if _detect_anomaly and not np.isfinite(g_inp).all():
                     raise FloatingPointError(f"detect_anomaly: the backward of op '{node.op}' produced a non-finite gradient")
-                prev = pending.get(id(inp))
-                pending[id(inp)] = g_inp if prev is None else prev + g_inp
+                prev = pending.get(inp)
+                pending[inp] = g_inp if prev is None else prev + g_inp
 
-    def _accumulate(self, g: np.ndarray, owned: set) -> None:
-        if type(g) is not np.ndarray or g.dtype != self.data.dtype:
-            g = np.asarray(g, dtype=self.data.dtype)
-        if self.grad is None:
-            # Closures may hand the same array (or a view of it) to several inputs;
-            # each .grad must own its memory so that `+=` on one never changes another.
-            if id(g) in owned or not g.flags.owndata or not g.flags.writeable:
-                g = g.copy()
-            owned.add(id(g))
-            self.grad = g
-        else:
-            self.grad += g
+
+def _add_into(grad: np.ndarray, g: np.ndarray) -> np.ndarray:
+    grad += g  # a leaf accumulates in place, across backward() calls
+    return grad
 
 
 def _shape(shape: Sequence) -> tuple:
