@@ -1,0 +1,619 @@
+"""Momentum without a learning rate: the experiment behind the question in 000.
+
+The question (000): momentum keeps its own "inertia" for each weight, so why bother with a
+learning rate at all? Two different things can be meant by "removing" it, and this module
+runs both.
+
+**1. Remove it mid-run (η → 0): does the weight keep learning?** Train a small network with
+the learning rate for k steps, then take the learning rate away and keep stepping. What
+happens depends on where the form of momentum puts the learning rate:
+
+- ``lr-inside`` (``Momentum``: m ← μ·m + η·∇L; w ← w − m). With η = 0 the update becomes
+  Δw_t = μ·Δw_{t−1}: the weights *coast* along the last direction, and after n steps they
+  have moved Δw·μ(1 − μⁿ)/(1 − μ) (n·Δw at μ = 1), exactly, whatever the gradient says.
+  They stop (μ < 1), drift at constant speed (μ = 1), or run away (μ > 1). The run uses
+  ``MomentumWithoutLR``, which removes η after ``warmup_steps`` steps.
+- ``pytorch`` (``SGD(momentum=μ)``: b ← μ·b + ∇L; w ← w − η·b). η multiplies the whole
+  buffer, so η = 0 stops the weights dead, at once.
+- ``ema`` (``EMAMomentum``: v ← β·v + (1 − β)·∇L; w ← w − α·v). Same: α = 0 stops them dead.
+
+Before the removal the three runs are the *same* run: ``SGD(lr=η, momentum=μ)`` and
+``EMAMomentum(lr=η/(1 − μ), beta=μ)`` are ``Momentum(η, μ)`` in disguise. They differ only
+in what "η = 0" means. Measured for each μ: the displacement after the removal against the
+closed form; the loss at the removal and n steps later (it stops improving; with the
+learning rate kept it goes on improving); the cosine between each update and −∇L (close to
+1 while the gradient drives the update, anything afterwards); and the proof that coasting
+ignores the gradient: continued on a *different* data set, the weights follow the same
+path, bit for bit.
+
+**2. Remove it by setting it to 1 (α = 1 in the EMA form): does momentum find the right
+step size by itself?** No. v is a weighted average of past gradients (weights (1−β)·βʲ that
+sum to less than 1), so |v| can never exceed the largest |∇L| seen, per weight. With α = 1
+the step *is* v: its size is set by the scale of the loss, not by momentum. Multiply the
+loss by 100 and the same run diverges; multiply it by 0.01 and it crawls. A tuned α puts
+the scale back: the best α is, to the grid's resolution, proportional to 1/scale.
+
+(PyTorch's and the learning-rate-inside forms can grow |b| to |∇L|/(1 − μ), ten times the
+gradient at μ = 0.9 — a fixed factor, still set by the loss's scale.)
+
+Every function returns plain result objects (dataclasses; tables are lists of them);
+``format_report`` prints them and ``tinygrad_edu.viz.experiment_plots`` draws them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import nn, optim
+from .data import get_dataset
+from .tensor import Tensor
+
+__all__ = ["FORMS", "DEFAULT_MOMENTA", "Problem", "make_problem", "make_model", "coasting_factor",
+           "predicted_displacement", "Trace", "run", "CoastingRow", "GradientFreeProof", "CoastingResult",
+           "momentum_without_lr", "ScaleRow", "ScaleResult", "ema_loss_scale", "LrChange", "lr_change",
+           "Experiment", "run_experiment", "format_report", "check_form", "check_momenta"]
+
+FORMS = ("lr-inside", "pytorch", "ema")
+FORM_DESCRIPTIONS = {
+    "lr-inside": "Momentum: m ← μ·m + η·∇L; w ← w − m  (η → 0: coasts)",
+    "pytorch": "SGD(momentum=μ): b ← μ·b + ∇L; w ← w − η·b  (η → 0: stops dead)",
+    "ema": "EMAMomentum(beta=μ): v ← μ·v + (1−μ)·∇L; w ← w − α·v  (α → 0: stops dead)",
+}
+STOP_DEAD = {"pytorch": "stops dead: η·b = 0", "ema": "stops dead: α·v = 0"}
+DEFAULT_MOMENTA = (0.5, 0.9, 0.99, 1.0, 1.01)
+DEFAULTS = {"k": 20, "steps": 60, "lr": 0.005, "seed": 0}
+HIDDEN = 8          # the network: MLP([2, 8, 2], tanh), 42 weights
+N_SAMPLES = 200     # points per data set (150 for training, full batch)
+
+
+# ----- the problem: a tiny MLP, full-batch cross-entropy ---------------------------------
+
+@dataclass
+class Problem:
+    """A classification data set; ``loss(model)`` is the full-batch cross-entropy on it."""
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+
+    def loss(self, model, scale: float = 1.0) -> Tensor:
+        loss = nn.cross_entropy(model(Tensor(self.X)), self.y)
+        return loss if scale == 1.0 else loss * scale
+
+
+def make_problem(name: str = "moons", seed: int = 0) -> Problem:
+    """The training part of a 2-class, 2-feature data set from ``tinygrad_edu.data``."""
+    extra = {"classes": 2} if name in ("blobs", "spiral") else {}
+    data = get_dataset(name, n=N_SAMPLES, seed=seed, **extra)
+    return Problem(name, data.X_train, data.y_train)
+
+
+def make_model(seed: int = 0) -> nn.MLP:
+    return nn.MLP([2, HIDDEN, 2], activation="tanh", seed=seed)
+
+
+def _flat(params, attr: str = "data") -> np.ndarray:
+    return np.concatenate([getattr(p, attr).ravel() for p in params])
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """cos of the angle between a and b; NaN when either is zero (no direction)."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(a @ b / (na * nb)) if na > 0 and nb > 0 else math.nan
+
+
+# ----- the closed form ---------------------------------------------------------------------
+
+def coasting_factor(momentum: float, n) -> float:
+    """μ + μ² + … + μⁿ = μ(1 − μⁿ)/(1 − μ), or n at μ = 1: the displacement after n coasting steps, in Δw's."""
+    return optim.MomentumWithoutLR.coasting_factor(momentum, n)
+
+
+def predicted_displacement(last_update: np.ndarray, momentum: float, n: int) -> np.ndarray:
+    """w_{k+n} − w_k = Δw·μ(1 − μⁿ)/(1 − μ) (n·Δw at μ = 1), Δw the last gradient-driven step."""
+    return np.asarray(last_update) * coasting_factor(momentum, n)
+
+
+def limit_text(momentum: float) -> str:
+    """What Δw_t = μᵗ·Δw does as t → ∞ (the limits 000 gets wrong at μ = 1)."""
+    if momentum < 1:
+        return f"stops after {coasting_factor(momentum, math.inf):.4g}·Δw"
+    if momentum == 1:
+        return "drifts: every step is Δw"
+    return "runs away: steps grow like μᵗ"
+
+
+# ----- one run -------------------------------------------------------------------------------
+
+def _make_optimizer(form: str, params, lr: float, momentum: float, k: int, remove: bool):
+    """The optimizer for `form`, set up so that the first k steps are Momentum(lr, momentum).
+
+    For lr-inside, MomentumWithoutLR removes the learning rate itself after k steps (or after
+    all of them when `remove` is False). The others get lr = 0 from the caller at step k.
+    """
+    if form == "lr-inside":
+        return optim.MomentumWithoutLR(params, lr=lr, momentum=momentum, warmup_steps=k if remove else 10 ** 9)
+    if form == "pytorch":
+        return optim.SGD(params, lr=lr, momentum=momentum)
+    if form == "ema":
+        if not momentum < 1:   # α = η/(1 − μ) is undefined; let the class say what range it takes
+            return optim.EMAMomentum(params, lr=lr, beta=momentum)
+        return optim.EMAMomentum(params, lr=lr / (1 - momentum), beta=momentum)
+    raise ValueError(check_form(form) or f"unknown form {form!r}")
+
+
+@dataclass
+class Trace:
+    """Everything one run records. Index t: after t steps (weights, loss) or during step t + 1."""
+    form: str
+    momentum: float
+    k: int                       # steps with the learning rate; step k + 1 is the first without
+    weights: np.ndarray          # (T + 1, P): all weights, flattened, after each step
+    loss: np.ndarray             # (T + 1,): loss at weights[t], on the data set used at step t + 1
+    cosine: np.ndarray           # (T,): cos(update of step t + 1, −∇L at weights[t])
+    update_norm: np.ndarray      # (T,)
+    gradient_at_removal: np.ndarray = field(repr=False, default=None)   # ∇L at weights[k]
+
+    @property
+    def steps(self) -> int:
+        return len(self.cosine)
+
+
+def run(form: str, momentum: float, lr: float, k: int, steps: int, seed: int = 0,
+        before: Optional[Problem] = None, after: Optional[Problem] = None, remove: bool = True) -> Trace:
+    """Train with the learning rate for k steps on `before`, then `steps` more on `after`.
+
+    If `remove`, the learning rate is removed for those later steps (lr-inside: by
+    MomentumWithoutLR; pytorch and ema: ``optimizer.lr = 0``). The gradient is computed at
+    every step, also after the removal: it is there, and the update may use it or not.
+    """
+    before = before or make_problem("moons", seed)
+    after = after or before
+    model = make_model(seed)
+    params = model.parameters()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # MomentumWithoutLR warns for μ >= 1: the point here
+        opt = _make_optimizer(form, params, lr, momentum, k, remove)
+    total = k + steps
+    weights = np.empty((total + 1, sum(p.size for p in params)))
+    loss = np.empty(total + 1)
+    cosine = np.empty(total)
+    update_norm = np.empty(total)
+    weights[0] = _flat(params)
+    g_removal = None
+    for t in range(total):
+        problem = before if t < k else after
+        if t == k and remove and form != "lr-inside":
+            opt.lr = 0.0                     # remove the learning rate
+        opt.zero_grad()
+        value = problem.loss(model)
+        value.backward()
+        g = _flat(params, "grad")
+        if t == k:
+            g_removal = g
+        opt.step()
+        weights[t + 1] = _flat(params)
+        update = weights[t + 1] - weights[t]
+        loss[t] = value.item()
+        cosine[t] = _cosine(update, -g)
+        update_norm[t] = np.linalg.norm(update)
+    loss[total] = (before if total <= k else after).loss(model).item()
+    return Trace(form, momentum, k, weights, loss, cosine, update_norm, g_removal)
+
+
+# ----- part 1: remove the learning rate mid-run ----------------------------------------------
+
+@dataclass
+class CoastingRow:
+    """One line of the table: one form of momentum, one μ."""
+    form: str
+    momentum: float
+    allowed: bool                 # False: the optimizer refuses this μ (see note)
+    note: str = ""
+    k: int = 0
+    steps: int = 0
+    last_update: float = math.nan         # |Δw|, the last gradient-driven step
+    predicted: float = math.nan           # |w_{k+n} − w_k| by the closed form (0 for the stop-dead forms)
+    measured: float = math.nan            # |w_{k+n} − w_k| measured
+    error: float = math.nan               # |measured − predicted| (vectors), relative to |Δw|
+    limit: str = ""
+    loss_start: float = math.nan
+    loss_at_removal: float = math.nan
+    loss_end: float = math.nan            # n steps after the removal
+    loss_best_after: float = math.nan     # lowest loss after the removal
+    loss_kept: float = math.nan           # the same run with the learning rate kept
+    cos_driven: float = math.nan          # mean cos(update, −∇L) over the k steps with the learning rate
+    cos_last_driven: float = math.nan
+    cos_coasting: float = math.nan        # mean over the steps after the removal (NaN: no update at all)
+    cos_end: float = math.nan
+    cos_coasting_other: float = math.nan  # the same mean for the run continued on other_data: same updates,
+                                          # other gradients
+    other_data: str = ""
+    other_data_difference: float = math.nan   # max |w − w'| after the removal, w' trained on other_data after it
+    other_data_difference_kept: float = math.nan  # the same with the learning rate kept
+
+    @property
+    def gradient_free(self) -> bool:
+        """The weights after the removal do not depend on the data: the update ignores the gradient."""
+        return self.other_data_difference == 0.0
+
+
+@dataclass
+class GradientFreeProof:
+    """Continue one run on two data sets after the removal: same weights, bit for bit?"""
+    form: str
+    momentum: float
+    dataset: str
+    other_dataset: str
+    gradient_cosine: float          # cos(∇L on dataset, ∇L on other) at the removal: they disagree
+    gradient_difference: float      # |∇L − ∇L'| / |∇L| at the removal
+    max_difference: float           # max |w − w'| over the steps after the removal (0.0: identical)
+    max_difference_kept: float      # the same with the learning rate kept: the data matter
+    identical: bool
+    cos_end: float                  # cos(last update, −∇L) on dataset ...
+    cos_end_other: float            # ... and on the other: the same update, two unrelated cosines
+
+
+@dataclass
+class CoastingResult:
+    rows: list
+    proofs: list
+    traces: dict                    # (form, μ) -> {"removed": Trace, "kept": Trace, "other": Trace}
+    settings: dict
+
+
+def _mean(values) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def _row(form, mu, k, n, removed: Trace, kept: Trace, other: Trace, other_name: str) -> CoastingRow:
+    w = removed.weights
+    last = w[k] - w[k - 1]
+    measured = w[k + n] - w[k]
+    predicted = predicted_displacement(last, mu, n) if form == "lr-inside" else np.zeros_like(last)
+    scale = np.linalg.norm(last) or 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = float(np.linalg.norm(measured - predicted) / scale)
+    return CoastingRow(
+        form=form, momentum=mu, allowed=True, k=k, steps=n,
+        last_update=float(np.linalg.norm(last)), predicted=float(np.linalg.norm(predicted)),
+        measured=float(np.linalg.norm(measured)), error=error,
+        limit=limit_text(mu) if form == "lr-inside" else STOP_DEAD[form],
+        loss_start=float(removed.loss[0]), loss_at_removal=float(removed.loss[k]), loss_end=float(removed.loss[k + n]),
+        loss_best_after=float(removed.loss[k:].min()), loss_kept=float(kept.loss[k + n]),
+        cos_driven=_mean(removed.cosine[:k]), cos_last_driven=float(removed.cosine[k - 1]),
+        cos_coasting=_mean(removed.cosine[k:]), cos_end=float(removed.cosine[-1]),
+        cos_coasting_other=_mean(other.cosine[k:]),
+        other_data=other_name,
+        other_data_difference=float(np.max(np.abs(other.weights[k:] - w[k:]))),
+        other_data_difference_kept=math.nan)
+
+
+def momentum_without_lr(forms: Sequence[str] = FORMS, momenta: Sequence[float] = DEFAULT_MOMENTA,
+                        k: int = DEFAULTS["k"], steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
+                        seed: int = DEFAULTS["seed"], dataset: str = "moons",
+                        other_dataset: str = "circles") -> CoastingResult:
+    """Part 1: for each form and μ, train k steps, remove the learning rate, go `steps` more."""
+    forms = list(forms)
+    for f in forms:
+        message = check_form(f)
+        if message:
+            raise ValueError(message)
+    momenta = check_momenta(momenta)
+    _check_int(k, "k", 1)
+    _check_int(steps, "steps", 1)
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr={lr!r} must be a number > 0")
+    A, B = make_problem(dataset, seed), make_problem(other_dataset, seed)
+    rows, proofs, traces = [], [], {}
+    for form in forms:
+        for mu in momenta:
+            try:
+                removed = run(form, mu, lr, k, steps, seed, A, A, remove=True)
+            except optim.HyperparameterError as exc:
+                rows.append(CoastingRow(form, mu, allowed=False, note=str(exc), k=k, steps=steps))
+                continue
+            kept = run(form, mu, lr, k, steps, seed, A, A, remove=False)
+            other = run(form, mu, lr, k, steps, seed, A, B, remove=True)
+            other_kept = run(form, mu, lr, k, steps, seed, A, B, remove=False)
+            row = _row(form, mu, k, steps, removed, kept, other, B.name)
+            row.other_data_difference_kept = float(np.max(np.abs(other_kept.weights[k:] - kept.weights[k:])))
+            if mu >= 1 and form == "lr-inside":
+                row.note = "allowed in MomentumWithoutLR only"
+            rows.append(row)
+            traces[(form, mu)] = {"removed": removed, "kept": kept, "other": other}
+            g, g_other = removed.gradient_at_removal, other.gradient_at_removal
+            proofs.append(GradientFreeProof(
+                form, mu, A.name, B.name, gradient_cosine=_cosine(g, g_other),
+                gradient_difference=float(np.linalg.norm(g - g_other) / np.linalg.norm(g)),
+                max_difference=row.other_data_difference, max_difference_kept=row.other_data_difference_kept,
+                identical=bool(np.array_equal(other.weights[k:], removed.weights[k:])),
+                cos_end=float(removed.cosine[-1]), cos_end_other=float(other.cosine[-1])))
+    settings = {"forms": forms, "momenta": momenta, "k": k, "steps": steps, "lr": lr, "seed": seed,
+                "dataset": A.name, "other_dataset": B.name, "model": f"MLP([2, {HIDDEN}, 2], tanh)",
+                "samples": len(A.X)}
+    return CoastingResult(rows, proofs, traces, settings)
+
+
+# ----- part 2: the EMA form with α = 1, at three loss scales ----------------------------------
+
+@dataclass
+class ScaleRow:
+    """EMAMomentum(α, β) on (scale × loss)."""
+    scale: float
+    alpha: float
+    tuned: bool                  # True: the best α of the grid for this scale
+    loss_start: float
+    loss_end: float              # the unscaled loss after the run
+    steps_to_target: Optional[int]
+    diverged: bool               # the loss became non-finite or ended above where it started
+    max_weight: float            # max |w| at the end
+    max_step: float              # max |Δw| of any weight in any step
+    max_gradient: float          # max |∇(scale·L)| of any weight in any step
+    bound_ratio: float           # max over steps and weights of |v| / (largest |g| seen so far): <= 1
+
+    @property
+    def verdict(self) -> str:
+        if self.diverged:
+            return "diverges"
+        if self.steps_to_target is None:
+            return "crawls"
+        return "learns"
+
+
+@dataclass
+class ScaleResult:
+    rows: list
+    curves: dict                 # (scale, alpha) -> loss per step (unscaled)
+    settings: dict
+
+
+def _ema_run(problem: Problem, scale: float, alpha: float, beta: float, steps: int, seed: int, target: float):
+    model = make_model(seed)
+    params = model.parameters()
+    opt = optim.EMAMomentum(params, lr=alpha, beta=beta)
+    loss = np.full(steps + 1, np.nan)
+    largest_g = np.zeros(sum(p.size for p in params))
+    max_step = ratio = 0.0
+    w = _flat(params)
+    for t in range(steps):
+        opt.zero_grad()
+        value = problem.loss(model)
+        loss[t] = value.item()
+        if not math.isfinite(loss[t]):
+            break
+        (value * scale).backward()
+        g = np.abs(_flat(params, "grad"))
+        np.maximum(largest_g, g, out=largest_g)
+        opt.step()
+        v = np.abs(np.concatenate([s["velocity"].ravel() for s in opt.state]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(largest_g > 0, v / largest_g, 0.0)
+        ratio = max(ratio, float(np.max(r)))
+        w_new = _flat(params)
+        max_step = max(max_step, float(np.max(np.abs(w_new - w))))
+        w = w_new
+    else:
+        loss[steps] = problem.loss(model).item()
+    finite = loss[np.isfinite(loss)]
+    end = float(loss[steps]) if math.isfinite(loss[steps]) else math.inf
+    hits = np.flatnonzero(np.isfinite(loss) & (loss <= target))
+    return loss, dict(loss_start=float(finite[0]), loss_end=end,
+                      steps_to_target=int(hits[0]) if hits.size else None,
+                      diverged=not math.isfinite(end) or end > finite[0],
+                      max_weight=float(np.max(np.abs(w))), max_step=max_step,
+                      max_gradient=float(np.max(largest_g)), bound_ratio=ratio)
+
+
+def ema_loss_scale(scales: Sequence[float] = (0.01, 1.0, 100.0), beta: float = 0.9, steps: int = 100,
+                   alphas: Sequence[float] = tuple(10.0 ** e for e in range(-5, 6)), target: float = 0.35,
+                   seed: int = 0, dataset: str = "moons") -> ScaleResult:
+    """Part 2: EMAMomentum with α = 1 and with the best α of a grid, on the loss times each scale."""
+    _check_int(steps, "steps", 1)
+    problem = make_problem(dataset, seed)
+    rows, curves = [], {}
+    for scale in scales:
+        results = {}
+        for alpha in sorted(set(alphas) | {1.0}):
+            loss, stats = _ema_run(problem, scale, alpha, beta, steps, seed, target)
+            results[alpha] = stats
+            curves[(scale, alpha)] = loss
+        best = min((a for a in results if not results[a]["diverged"]),
+                   key=lambda a: results[a]["loss_end"], default=1.0)
+        rows.append(ScaleRow(scale, 1.0, tuned=False, **results[1.0]))
+        rows.append(ScaleRow(scale, best, tuned=True, **results[best]))
+    settings = {"scales": list(scales), "beta": beta, "steps": steps, "alphas": list(alphas), "target": target,
+                "seed": seed, "dataset": problem.name, "model": f"MLP([2, {HIDDEN}, 2], tanh)"}
+    return ScaleResult(rows, curves, settings)
+
+
+# ----- what each form does when the learning rate changes --------------------------------------
+
+@dataclass
+class LrChange:
+    """The updates of each form under a constant gradient when the learning rate changes."""
+    form: str
+    gradient: float
+    momentum: float
+    lrs: list
+    updates: list                # w_t − w_{t−1}
+    positions: list              # w_t − w_0
+
+
+def lr_change(form: str, gradient: float = 1.0, momentum: float = 0.9, lrs: Sequence[float] = (0.1, 0.01, 0.01)) -> LrChange:
+    """Step a one-weight model whose gradient is always `gradient`; lrs[t] is the learning rate of step t + 1.
+
+    The learning rate keeps its meaning in each form: η for lr-inside and pytorch, α for ema.
+    """
+    message = check_form(form)
+    if message:
+        raise ValueError(message)
+    w = Tensor([0.0], requires_grad=True)
+    first = lrs[0]
+    opt = {"lr-inside": lambda: optim.Momentum([w], lr=first, momentum=momentum),
+           "pytorch": lambda: optim.SGD([w], lr=first, momentum=momentum),
+           "ema": lambda: optim.EMAMomentum([w], lr=first, beta=momentum)}[form]()
+    updates, positions = [], []
+    for lr in lrs:
+        opt.lr = lr
+        w.grad = np.array([gradient])
+        before = float(w.data[0])
+        opt.step()
+        updates.append(float(w.data[0]) - before)
+        positions.append(float(w.data[0]))
+    return LrChange(form, gradient, momentum, list(lrs), updates, positions)
+
+
+# ----- everything, for `edu ablate` ---------------------------------------------------------------
+
+@dataclass
+class Experiment:
+    coasting: CoastingResult
+    scale: ScaleResult
+    lr_changes: list             # LrChange for each form: drop to 0.01, then drop to 0
+
+
+def run_experiment(forms: Sequence[str] = FORMS, momenta: Sequence[float] = DEFAULT_MOMENTA,
+                   k: int = DEFAULTS["k"], steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
+                   seed: int = DEFAULTS["seed"]) -> Experiment:
+    """Both parts and the learning-rate-change table, as `edu ablate` shows them."""
+    coasting = momentum_without_lr(forms, momenta, k=k, steps=steps, lr=lr, seed=seed)
+    scale = ema_loss_scale(seed=seed)
+    changes = [lr_change(f, lrs=lrs) for lrs in ((0.1, 0.01, 0.01, 0.01), (0.1, 0.0, 0.0, 0.0)) for f in FORMS]
+    return Experiment(coasting, scale, changes)
+
+
+# ----- validation -----------------------------------------------------------------------------------
+
+def check_form(form: str) -> str:
+    """'' if `form` is a form's name, else a one-line message with the closest names."""
+    if form in FORMS:
+        return ""
+    from .data import closest_names
+    return f"unknown form {form!r}{closest_names(str(form), FORMS + ('all',))} (choose from: {', '.join(FORMS)}, all)"
+
+
+def check_momenta(momenta) -> list:
+    values = []
+    for mu in momenta:
+        if isinstance(mu, bool) or not isinstance(mu, (int, float, np.integer, np.floating)) or not math.isfinite(mu) \
+                or mu < 0 or mu > 2:
+            raise ValueError(f"momentum {mu!r} is out of range; use numbers 0 <= μ <= 2 (μ >= 1 drifts or runs away)")
+        values.append(float(mu))
+    if not values:
+        raise ValueError("no momentum values given; pass at least one, e.g. 0.5,0.9,0.99,1.0,1.01")
+    return values
+
+
+def _check_int(value, name: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be a whole number >= {minimum}")
+
+
+# ----- text --------------------------------------------------------------------------------------
+
+def _fmt(x, spec: str = ".4g") -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float) and math.isnan(x):
+        return "–"
+    return format(x, spec)
+
+
+def _table(headers: list, rows: list) -> str:
+    widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
+    lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [headers] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_coasting(result: CoastingResult) -> str:
+    s = result.settings
+    out = [f"Part 1: remove the learning rate after k = {s['k']} steps, then {s['steps']} more steps "
+           f"({s['model']}, full-batch cross-entropy on {s['samples']} {s['dataset']} points, η = {s['lr']}, "
+           f"seed {s['seed']})"]
+    for form in s["forms"]:
+        rows = [r for r in result.rows if r.form == form]
+        out += ["", f"[{form}] {FORM_DESCRIPTIONS[form]}"]
+        table, notes = [], []
+        for r in rows:
+            if not r.allowed:
+                table.append([_fmt(r.momentum, "g")] + ["–"] * 9 + ["refused by the optimizer"])
+                notes.append(f"  μ = {r.momentum:g}: {r.note}")
+                continue
+            table.append([_fmt(r.momentum, "g"), _fmt(r.predicted), _fmt(r.measured), _fmt(r.error, ".1e"),
+                          f"{_fmt(r.loss_at_removal, '.3f')} → {_fmt(r.loss_end, '.3f')}", _fmt(r.loss_kept, ".3f"),
+                          _fmt(r.cos_driven, "+.2f"), _fmt(r.cos_coasting, "+.2f"), _fmt(r.cos_coasting_other, "+.2f"),
+                          "yes" if r.gradient_free else f"no ({_fmt(r.other_data_difference, '.1e')})", r.limit])
+        out.append(_table(["μ", "predicted |w−w_k|", "measured", "error/|Δw|", "loss at removal → end", "lr kept",
+                           "cos before", "cos after", f"on {s['other_dataset']}", f"same on {s['other_dataset']}",
+                           "as t → ∞"], table))
+        out += notes
+    shown = 0.9 if 0.9 in s["momenta"] else s["momenta"][0]
+    proofs = [p for p in result.proofs if p.momentum == shown]
+    if proofs:
+        out += ["", f"Gradient-free? After the removal, continue on {s['other_dataset']} instead of {s['dataset']} "
+                    f"(μ = {shown:g}; the two data sets' gradients disagree):"]
+        out.append(_table(["form", "cos(∇L, ∇L')", "max |w − w'| after removal", "with lr kept",
+                           "last cos(Δw, −∇L)", "last cos(Δw, −∇L')"],
+                          [[p.form, _fmt(p.gradient_cosine, "+.2f"),
+                            "0 (identical, bit for bit)" if p.identical else _fmt(p.max_difference, ".2e"),
+                            _fmt(p.max_difference_kept, ".2e"), _fmt(p.cos_end, "+.2f"), _fmt(p.cos_end_other, "+.2f")]
+                           for p in proofs]))
+    return "\n".join(out)
+
+
+def format_scale(result: ScaleResult) -> str:
+    s = result.settings
+    out = [f"Part 2: EMAMomentum (β = {s['beta']}) with α removed (α = 1) vs a tuned α, on the loss × scale "
+           f"({s['steps']} steps, {s['dataset']}; target loss {s['target']})"]
+    out.append(_table(["loss ×", "α", "loss start → end", "reaches target", "max |Δw|", "max |∇|", "max |v|/max|g|",
+                       "verdict"],
+                      [[_fmt(r.scale, "g"), ("1 (removed)" if not r.tuned else f"{r.alpha:g} (tuned)"),
+                        f"{r.loss_start:.3f} → {_fmt(r.loss_end, '.3g')}",
+                        "never" if r.steps_to_target is None else f"step {r.steps_to_target}",
+                        _fmt(r.max_step, ".3g"), _fmt(r.max_gradient, ".3g"), _fmt(r.bound_ratio, ".3f"), r.verdict]
+                       for r in result.rows]))
+    out.append("|v| never exceeds the largest gradient seen (ratio <= 1): with α = 1 the step is a gradient's "
+               "size, set by the loss's scale. The tuned α scales as 1/scale.")
+    return "\n".join(out)
+
+
+def format_lr_changes(changes: list) -> str:
+    out = ["What each form does when the learning rate changes (gradient 1 every step, μ = 0.9):"]
+    rows = []
+    for c in changes:
+        rows.append([c.form, " → ".join(f"{x:g}" for x in c.lrs), ", ".join(f"{u:+.5g}" for u in c.updates),
+                     ", ".join(f"{p:+.5g}" for p in c.positions)])
+    out.append(_table(["form", "lr per step", "updates Δw", "positions w − w₀"], rows))
+    return "\n".join(out)
+
+
+def format_report(experiment: Experiment) -> str:
+    return "\n\n".join([format_coasting(experiment.coasting), format_scale(experiment.scale),
+                        format_lr_changes(experiment.lr_changes)])
+
+
+def as_dict(obj):
+    """A JSON-friendly copy of a result (dataclasses, arrays and tuples keys flattened)."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: as_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if f.name not in ("traces", "curves", "gradient_at_removal")}
+    if isinstance(obj, dict):
+        return {str(k): as_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_dict(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    return obj

@@ -1,0 +1,294 @@
+"""Optimizers on 2-D landscapes: watch each one walk, step by step, over a contour plot.
+
+A landscape is a function f(x, y) of two numbers. The walker is a real parameter, a
+Tensor of 2 elements; each step is the ordinary training loop:
+
+    optimizer.zero_grad()
+    loss = f(p[0], p[1])     # the autograd engine records the graph...
+    loss.backward()          # ...and computes ∂f/∂x, ∂f/∂y into p.grad
+    optimizer.step()         # the optimizer moves p
+
+so every optimizer of ``tinygrad_edu.optim`` runs here exactly as it runs on a network.
+
+The four landscapes, each chosen to show one behaviour:
+
+- ``quadratic``  f = ½x² + y²: a round-ish bowl. Plain gradient descent walks straight
+  in; momentum with μ = 0.9 overshoots and spirals in, and a higher μ circles longer.
+- ``ravine``     f = ½x² + 50y²: a long narrow valley (curvatures 1 and 100). At the
+  learning rate that is best for it, 1.9/100, SGD flips across the valley at every step
+  (the steep coordinate y changes sign each time, since y ← (1 − 1.9)·y) while crawling
+  along the floor (x ← 0.981·x). Momentum, with a smaller learning rate, averages the
+  back-and-forth gradients away and keeps the consistent pull along the floor.
+- ``rosenbrock`` f = (1 − x)² + 100(y − x²)²: a curved banana valley with its minimum at
+  (1, 1). Curvature up to ~1000 across the valley forces a small learning rate (SGD
+  diverges above ~2e-3), which makes progress along the valley slow.
+- ``saddle``     f = ½x² + ¼y⁴ − ½y²: a saddle point at (0, 0) between two minima at
+  (0, ±1). Started next to the ridge (y = 0.001), the walker first slides down to the
+  saddle, stalls where the gradient is tiny, then escapes; started exactly on the ridge
+  (y = 0) it can never leave, because ∂f/∂y = 0 there.
+
+The functions are written once with + - * ** only, so the same code evaluates a Tensor
+(for training) and a NumPy grid (for the contour plot).
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["Landscape", "Trajectory", "LANDSCAPES", "landscape_names", "get_landscape", "evaluate",
+           "default_hyperparameters", "run_trajectory", "run_trajectories", "grid"]
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """A 2-D test function with what is needed to run and draw optimizers on it."""
+    name: str
+    formula: str
+    f: Callable                  # f(x, y): works on Tensors and on NumPy arrays
+    gradient_formula: str
+    minima: tuple                # the global minima, ((x, y), ...)
+    start: tuple                 # default starting point
+    steps: int                   # default number of steps
+    xlim: tuple
+    ylim: tuple
+    lr: dict                     # default learning rate per optimizer name
+    note: str = ""
+
+    def __call__(self, x, y):
+        return self.f(x, y)
+
+    def value(self, point) -> float:
+        """f at a point (x, y), as a float (NumPy, no graph)."""
+        x, y = (float(v) for v in point)
+        return float(self.f(x, y))
+
+    def distance_to_minimum(self, points) -> np.ndarray:
+        """Euclidean distance from each point (rows of an (n, 2) array) to the nearest minimum."""
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        return np.min([np.linalg.norm(points - np.asarray(m), axis=1) for m in self.minima], axis=0)
+
+
+def _quadratic(x, y):
+    return 0.5 * x ** 2 + y ** 2
+
+
+def _ravine(x, y):
+    return 0.5 * x ** 2 + 50.0 * y ** 2
+
+
+def _rosenbrock(x, y):
+    return (1.0 - x) ** 2 + 100.0 * (y - x ** 2) ** 2
+
+
+def _saddle(x, y):
+    return 0.5 * x ** 2 + 0.25 * y ** 4 - 0.5 * y ** 2
+
+
+# Default learning rates, per landscape and optimizer, chosen so that each picture shows
+# its point (see the module docstring). Adaptive methods (adam, rmsprop, adagrad) take
+# steps of about lr per coordinate whatever the gradient's scale, so their rates are
+# distances; the others multiply the gradient, so their rates are 1/curvature.
+LANDSCAPES: dict = {
+    "quadratic": Landscape(
+        "quadratic", "f = ½x² + y²", _quadratic, "∇f = (x, 2y)",
+        minima=((0.0, 0.0),), start=(-4.0, 3.0), steps=80, xlim=(-5.0, 5.0), ylim=(-4.0, 4.0),
+        lr={"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "ema-momentum": 0.5, "momentum-no-lr": 0.05,
+            "adam": 0.3, "adamw": 0.3, "rmsprop": 0.05, "adagrad": 1.0},
+        note="a bowl: SGD walks straight in; momentum (μ = 0.9) overshoots and spirals in"),
+    "ravine": Landscape(
+        "ravine", "f = ½x² + 50y²", _ravine, "∇f = (x, 100y)",
+        minima=((0.0, 0.0),), start=(-8.0, 1.0), steps=150, xlim=(-9.0, 2.0), ylim=(-1.5, 1.5),
+        lr={"sgd": 0.019, "momentum": 0.005, "nesterov": 0.005, "ema-momentum": 0.05, "momentum-no-lr": 0.005,
+            "adam": 0.1, "adamw": 0.1, "rmsprop": 0.02, "adagrad": 1.0},
+        note="curvatures 1 and 100: SGD at lr = 1.9/100 zig-zags across; momentum damps the zig-zag"),
+    "rosenbrock": Landscape(
+        "rosenbrock", "f = (1 − x)² + 100(y − x²)²", _rosenbrock, "∇f = (−2(1 − x) − 400x(y − x²), 200(y − x²))",
+        minima=((1.0, 1.0),), start=(-1.2, 1.0), steps=1000, xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
+        lr={"sgd": 1.5e-3, "momentum": 1e-3, "nesterov": 1e-3, "ema-momentum": 1e-2, "momentum-no-lr": 1e-3,
+            "adam": 0.05, "adamw": 0.05, "rmsprop": 5e-3, "adagrad": 0.5},
+        note="a curved valley, minimum at (1, 1): a small learning rate is forced, progress is slow"),
+    "saddle": Landscape(
+        "saddle", "f = ½x² + ¼y⁴ − ½y²", _saddle, "∇f = (x, y³ − y)",
+        minima=((0.0, 1.0), (0.0, -1.0)), start=(1.5, 1e-3), steps=120, xlim=(-2.0, 2.0), ylim=(-1.6, 1.6),
+        lr={"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "ema-momentum": 0.2, "momentum-no-lr": 0.02,
+            "adam": 0.05, "adamw": 0.05, "rmsprop": 0.01, "adagrad": 0.5},
+        note="a saddle at (0, 0) between minima (0, ±1): the walker stalls near it, then escapes"),
+}
+
+
+def landscape_names() -> list:
+    return list(LANDSCAPES)
+
+
+def get_landscape(name) -> Landscape:
+    """The landscape called `name` (or `name` itself if it is a Landscape)."""
+    if isinstance(name, Landscape):
+        return name
+    key = str(name).strip().lower()
+    if key not in LANDSCAPES:
+        close = difflib.get_close_matches(key, LANDSCAPES, n=2, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"unknown landscape {name!r}{hint} (choose from: {', '.join(LANDSCAPES)})")
+    return LANDSCAPES[key]
+
+
+def evaluate(landscape, point) -> tuple:
+    """(f, ∇f) at `point`, the gradient computed by the autograd engine."""
+    fn = get_landscape(landscape)
+    p = Tensor(np.asarray(point, dtype=np.float64).reshape(2), requires_grad=True)
+    loss = fn(p[0], p[1])
+    loss.backward()
+    return loss.item(), p.grad.copy()
+
+
+def grid(landscape, n: int = 200, xlim=None, ylim=None) -> tuple:
+    """X, Y, Z arrays of shape (n, n) for a contour plot: Z = f(X, Y)."""
+    fn = get_landscape(landscape)
+    xs = np.linspace(*(xlim or fn.xlim), n)
+    ys = np.linspace(*(ylim or fn.ylim), n)
+    X, Y = np.meshgrid(xs, ys)
+    return X, Y, fn.f(X, Y)
+
+
+# ----- running an optimizer ----------------------------------------------------------
+
+@dataclass
+class Trajectory:
+    """The path of one optimizer: path[t] is the point after t steps, loss[t] = f(path[t])."""
+    landscape: str
+    optimizer: str
+    hyperparameters: dict
+    path: np.ndarray             # (steps + 1, 2)
+    loss: np.ndarray             # (steps + 1,)
+    diverged_at: Optional[int] = None   # the step after which the point left every sane range
+    minima: tuple = field(default=(), repr=False)
+
+    @property
+    def steps(self) -> int:
+        return len(self.path) - 1
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.path[-1]
+
+    def distance(self) -> np.ndarray:
+        """Distance from each point of the path to the nearest minimum."""
+        return np.min([np.linalg.norm(self.path - np.asarray(m), axis=1) for m in self.minima], axis=0)
+
+    def steps_to_reach(self, tol: float = 1e-2) -> Optional[int]:
+        """The first step t at which the point is within `tol` of a minimum (None if never)."""
+        hits = np.flatnonzero(self.distance() < tol)
+        return int(hits[0]) if hits.size else None
+
+    def sign_changes(self, coordinate: int, around: Optional[float] = None, steps: Optional[int] = None) -> int:
+        """How many times coordinate (0 = x, 1 = y) crossed `around` (default: the first minimum's).
+
+        A zig-zag across a valley flips the sign at every step; a damped path rarely.
+        """
+        centre = self.minima[0][coordinate] if around is None else around
+        c = self.path[: None if steps is None else steps + 1, coordinate] - centre
+        s = np.sign(c)
+        s = s[s != 0]
+        return int(np.count_nonzero(s[1:] != s[:-1]))
+
+    def path_length(self) -> float:
+        return float(np.linalg.norm(np.diff(self.path, axis=0), axis=1).sum())
+
+
+def _optimizer_class(name):
+    from . import optim  # imported here: landscape.py needs only the core to be imported
+    return optim.get(name) if isinstance(name, str) else name
+
+
+def _takes(cls, argument: str) -> bool:
+    try:
+        return argument in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def default_hyperparameters(landscape, optimizer: str) -> dict:
+    """The default hyperparameters for `optimizer` on `landscape` (today: the learning rate)."""
+    fn = get_landscape(landscape)
+    cls = _optimizer_class(optimizer)
+    if not _takes(cls, "lr"):
+        return {}
+    name = optimizer if isinstance(optimizer, str) else getattr(cls, "__name__", "").lower()
+    if name in fn.lr:
+        return {"lr": fn.lr[name]}
+    default = inspect.signature(cls).parameters["lr"].default
+    if default is inspect.Parameter.empty:
+        raise ValueError(f"no default learning rate for {name!r} on {fn.name}; pass lr= (e.g. --lr 0.01)")
+    return {"lr": default}
+
+
+def run_trajectory(landscape, optimizer: str, steps: Optional[int] = None, start=None,
+                   **hyperparameters) -> Trajectory:
+    """Run `optimizer` (a registry name, "package.module:Class", or a class) on `landscape`.
+
+    Returns the path, starting at `start` (default: the landscape's), for `steps` steps
+    (default: the landscape's). Hyperparameters not given take the landscape's defaults
+    (see ``default_hyperparameters``). A walk that leaves every sane range (|x| or |y|
+    > 1e6, or a non-finite loss) stops there and records the step in ``diverged_at``.
+    """
+    fn = get_landscape(landscape)
+    steps = fn.steps if steps is None else steps
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps={steps!r} must be an integer >= 0")
+    start = fn.start if start is None else start
+    start = np.asarray(start, dtype=np.float64)
+    if start.shape != (2,) or not np.isfinite(start).all():
+        raise ValueError(f"start={start.tolist()!r} must be two finite numbers (x, y)")
+    cls = _optimizer_class(optimizer)
+    hyper = {**default_hyperparameters(fn, optimizer), **hyperparameters}
+
+    p = Tensor(start, requires_grad=True, name="(x, y)")
+    opt = cls([p], **hyper)
+    path = np.empty((steps + 1, 2))
+    loss = np.empty(steps + 1)
+    path[0] = p.data
+    diverged_at = None
+    last = steps
+    for t in range(steps):
+        opt.zero_grad()
+        value = fn(p[0], p[1])
+        loss[t] = value.item()
+        value.backward()
+        opt.step()
+        path[t + 1] = p.data
+        if not (np.isfinite(p.data).all() and np.abs(p.data).max() <= 1e6):
+            diverged_at, last = t + 1, t + 1
+            break
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss[last] = fn.value(path[last])
+    name = optimizer if isinstance(optimizer, str) else getattr(cls, "__name__", str(cls))
+    return Trajectory(fn.name, name, hyper, path[: last + 1].copy(), loss[: last + 1].copy(), diverged_at, fn.minima)
+
+
+def run_trajectories(landscape, optimizers, steps: Optional[int] = None, start=None, lr: Optional[float] = None,
+                     momentum: Optional[float] = None) -> list:
+    """One Trajectory per optimizer name, from the same start.
+
+    `lr` overrides every optimizer's default learning rate. `momentum` sets μ of the momentum
+    methods: the optimizers whose `momentum` argument defaults to a non-zero value
+    (momentum, nesterov, momentum-no-lr); plain sgd and rmsprop stay without momentum.
+    """
+    out = []
+    for name in optimizers:
+        cls = _optimizer_class(name)
+        hyper = {}
+        if lr is not None and _takes(cls, "lr"):
+            hyper["lr"] = lr
+        if momentum is not None and _takes(cls, "momentum"):
+            default = inspect.signature(cls).parameters["momentum"].default
+            if default not in (0, 0.0, inspect.Parameter.empty) and not (isinstance(default, float) and math.isnan(default)):
+                hyper["momentum"] = momentum
+        out.append(run_trajectory(landscape, name, steps=steps, start=start, **hyper))
+    return out

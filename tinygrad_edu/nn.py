@@ -1,0 +1,431 @@
+"""Models and losses: Module, Linear, activations, Sequential, MLP; mse, cross_entropy, ...
+
+    model = MLP([2, 16, 16, 1], activation="relu", seed=0)
+    loss = hinge(model(X), y)
+    loss.backward()
+    model.layers[0].W.grad          # ∂L/∂W of the first layer, shape (2, 16)
+
+A Module finds its parameters by looking at its attributes: every Tensor that requires
+grad is a parameter, every Module (or list of Modules) a child. Once a module is built,
+each parameter's ``.name`` is its path ("layers.0.W"), and calling the module runs
+``forward`` inside ``name_scope("layers.0: Linear(2→16)")`` so that graph drawings can
+group each layer's operations.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from . import tensor as _tensor
+from .tensor import ShapeError, Tensor
+
+__all__ = ["Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Sequential", "MLP", "manual_seed",
+           "mse", "cross_entropy", "binary_cross_entropy_with_logits", "hinge", "accuracy", "LOSSES", "INITS"]
+
+# The generator used when a layer is built without a seed (reset it with manual_seed).
+_default_rng = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> None:
+    """Reset the generator that layers built without `seed=` draw from (as torch.manual_seed)."""
+    global _default_rng
+    _default_rng = np.random.default_rng(seed)
+
+
+def _rng(seed) -> np.random.Generator:
+    if seed is None:
+        return _default_rng
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+# ----- Module -------------------------------------------------------------------------
+
+class _NamesAfterInit(type):
+    """Metaclass: once a Module's __init__ returns, name its parameters by their paths."""
+
+    def __call__(cls, *args, **kwargs):
+        module = super().__call__(*args, **kwargs)
+        module._assign_names(module.__dict__.get("_path", ""))
+        object.__setattr__(module, "_built", True)
+        return module
+
+
+class Module(metaclass=_NamesAfterInit):
+    """Base class of layers and models. Subclasses set attributes in __init__ and define forward.
+
+    Calling ``super().__init__()`` is optional: the module needs no set-up.
+    """
+
+    _path = ""              # qualified name inside the model that holds it ("layers.0"); "" for the root
+    _scope = None           # label for name_scope while forward runs
+    _built = False
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        # The same as `with name_scope(self._scope): ...`, without a generator per call.
+        previous = _tensor._scope
+        _tensor._scope = self._scope
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _tensor._scope = previous
+
+    def describe(self) -> str:
+        """A short description for labels and repr, e.g. "Linear(2→16)"."""
+        return type(self).__name__
+
+    # ----- walking the tree --------------------------------------------------------
+    def _items(self) -> Iterator[tuple]:
+        """(name, Tensor-or-Module) for public attributes, lists and tuples expanded, in definition order."""
+        for attr, value in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(value, (Tensor, Module)):
+                yield attr, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, (Tensor, Module)):
+                        yield f"{attr}.{i}", item
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple]:
+        """(path, module) for this module (path `prefix`) and every module inside it, depth first."""
+        yield prefix, self
+        seen = {id(self)}
+        for name, item in self._items():
+            if isinstance(item, Module) and id(item) not in seen:
+                seen.add(id(item))
+                yield from item.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple]:
+        """(name, Tensor) for every parameter, in a stable order: attributes in the order they were set."""
+        seen = set()
+        for path, module in self.named_modules(prefix):
+            for name, item in module._items():
+                if isinstance(item, Tensor) and item.requires_grad and id(item) not in seen:
+                    seen.add(id(item))
+                    yield (f"{path}.{name}" if path else name), item
+
+    def parameters(self) -> list:
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> list:
+        return [m for _, m in self.named_modules()]
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def _assign_names(self, path: str) -> None:
+        for sub_path, module in self.named_modules(path):
+            object.__setattr__(module, "_path", sub_path)
+            object.__setattr__(module, "_scope", f"{sub_path}: {module.describe()}" if sub_path else module.describe())
+        for name, p in self.named_parameters(path):
+            p.name = name
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        # A layer added after construction gets its names too.
+        if self._built and not name.startswith("_") and isinstance(value, (Tensor, Module, list, tuple)):
+            self._assign_names(self._path)
+
+    # ----- saving and loading ------------------------------------------------------
+    def state_dict(self) -> dict:
+        """{name: array copy} for every parameter, saveable with np.savez."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, d) -> None:
+        """Copy the arrays of `d` into the parameters, in place. Checks everything before changing anything."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        params = dict(self.named_parameters())
+        for name, p in params.items():
+            if name not in d:
+                raise KeyError(f"{owner}: missing entry {name!r} (the model's parameter has shape {p.shape}); "
+                               f"the file was saved from a different model")
+        for name, value in d.items():
+            shape = np.shape(value)
+            if name not in params:
+                raise KeyError(f"{owner}: unexpected entry {name!r} of shape {shape}; the model has no parameter "
+                               f"of that name (it has {', '.join(params)})")
+            if shape != params[name].shape:
+                raise ShapeError(f"{owner}: entry {name!r} has shape {shape} but the model's parameter has shape "
+                                 f"{params[name].shape}; the file was saved from a different model")
+        for name, p in params.items():
+            p.data[...] = d[name]
+
+    # ----- printing ----------------------------------------------------------------
+    def __repr__(self) -> str:
+        lines = [f"{self.describe()}, {self.num_parameters()} parameters"]
+        for path, module in self.named_modules():
+            if not path or any(isinstance(item, Module) for _, item in module._items()):
+                continue
+            own = [f"{name} {item.shape}" for name, item in module._items()
+                   if isinstance(item, Tensor) and item.requires_grad]
+            lines.append(f"  ({path}) {module.describe()}" + (": " + ", ".join(own) if own else ""))
+        return "\n".join(lines)
+
+
+# ----- layers -------------------------------------------------------------------------
+
+def _he(rng, fan_in, fan_out):
+    """He et al. (2015): N(0, 2/fan_in) keeps the variance of ReLU activations constant from layer to layer."""
+    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in), np.zeros(fan_out)
+
+
+def _glorot(rng, fan_in, fan_out):
+    """Glorot & Bengio (2010): U(±√(6/(fan_in + fan_out))), for tanh and sigmoid."""
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def _lecun(rng, fan_in, fan_out):
+    """LeCun (1998): N(0, 1/fan_in)."""
+    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(1.0 / fan_in), np.zeros(fan_out)
+
+
+def _torch(rng, fan_in, fan_out):
+    """PyTorch's nn.Linear default: W and b both U(±1/√fan_in)."""
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, (fan_in, fan_out)), rng.uniform(-bound, bound, fan_out)
+
+
+INITS = {"he": _he, "glorot": _glorot, "lecun": _lecun, "torch": _torch}
+
+
+class Linear(Module):
+    """y = x @ W + b, with W of shape (in_features, out_features): W.grad is the tutorials' ∂L/∂W.
+
+    init: "he" (ReLU), "glorot" (tanh, sigmoid), "lecun", or "torch" (PyTorch's default);
+    seed: an int or a numpy Generator (None: the module's default generator, see manual_seed).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str = "he", seed=None,
+                 dtype=None):
+        for what, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Linear: {what}={n!r} must be a whole number >= 1")
+        if init not in INITS:
+            raise ValueError(f"Linear: unknown init {init!r}; use one of {', '.join(INITS)}")
+        self.in_features, self.out_features, self.init = int(in_features), int(out_features), init
+        W, b = INITS[init](_rng(seed), self.in_features, self.out_features)
+        self.W = Tensor(W, requires_grad=True, dtype=dtype)
+        self.b = Tensor(b, requires_grad=True, dtype=dtype) if bias else None
+
+    def describe(self) -> str:
+        return f"Linear({self.in_features}→{self.out_features}{'' if self.b is not None else ', bias=False'})"
+
+    def forward(self, x):
+        if np.shape(x)[-1:] != (self.in_features,):
+            raise ShapeError(f"{self.describe()}: input of shape {np.shape(x)} must have {self.in_features} "
+                             f"features in its last dimension")
+        y = x @ self.W
+        return y + self.b if self.b is not None else y
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class ReLU(Module):
+    """max(x, 0)"""
+
+    def forward(self, x):
+        return _as_tensor(x).relu()
+
+
+class Tanh(Module):
+    """tanh(x)"""
+
+    def forward(self, x):
+        return _as_tensor(x).tanh()
+
+
+class Sigmoid(Module):
+    """1/(1 + e⁻ˣ)"""
+
+    def forward(self, x):
+        return _as_tensor(x).sigmoid()
+
+
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+_DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot"}
+
+
+class Sequential(Module):
+    """Modules applied one after the other: Sequential(Linear(2, 8), ReLU(), Linear(8, 1))."""
+
+    def __init__(self, *modules):
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
+        self.layers = list(modules)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+
+class MLP(Sequential):
+    """A multi-layer perceptron: Linear layers with an activation between them (none after the last).
+
+    MLP([2, 16, 16, 1]) is Linear(2→16), ReLU, Linear(16→16), ReLU, Linear(16→1); parameters
+    layers.0.W, layers.0.b, layers.2.W, ... Weights: He for relu, Glorot for tanh and sigmoid
+    (or `init=`), all drawn from one generator made from `seed`, so the same seed gives the
+    same network.
+    """
+
+    def __init__(self, sizes, activation: str = "relu", seed=0, dtype=None, init: str | None = None):
+        sizes = list(sizes)
+        if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
+            raise ValueError(f"MLP: sizes={sizes!r} must be at least two whole numbers >= 1, e.g. [2, 16, 16, 1]")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: unknown activation {activation!r}; use one of {', '.join(ACTIVATIONS)}")
+        self.sizes, self.activation = [int(n) for n in sizes], activation
+        rng = _rng(seed)
+        init = init or _DEFAULT_INIT[activation]
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            layers.append(Linear(n_in, n_out, init=init, seed=rng, dtype=dtype))
+            if i < len(self.sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+        super().__init__(*layers)
+
+    def describe(self) -> str:
+        return f"MLP({'→'.join(map(str, self.sizes))}, {self.activation})"
+
+
+# ----- losses (mean over the examples) -------------------------------------------------
+
+def _values(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _squeeze_last(shape: tuple) -> tuple:
+    return shape[:-1] if shape and shape[-1] == 1 else shape
+
+
+def _fit_target(fn: str, pred: Tensor, target, what: str = "target"):
+    """`target` reshaped to pred's shape when they differ only by a trailing 1 ((N, 1) vs (N,))."""
+    t_shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    if t_shape == pred.shape:
+        return target
+    if _squeeze_last(t_shape) == _squeeze_last(pred.shape):
+        return target.reshape(pred.shape) if isinstance(target, Tensor) else np.reshape(target, pred.shape)
+    raise ShapeError(f"{fn}: prediction of shape {pred.shape} and {what} of shape {t_shape} do not match; "
+                     f"pass one {what} per prediction")
+
+
+def mse(pred, target) -> Tensor:
+    """Mean squared error: mean((pred − target)²)."""
+    pred = _as_tensor(pred)
+    target = _fit_target("mse", pred, target if isinstance(target, Tensor) else _values(target))
+    diff = pred - target
+    return (diff * diff).mean()
+
+
+def _class_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
+    y = _values(labels)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n:
+        raise ShapeError(f"{fn}: {n} rows of logits but labels of shape {np.shape(_values(labels))}; "
+                         f"pass one integer class label per row")
+    if y.dtype.kind == "f":
+        if not np.all(y == np.round(y)):
+            raise ValueError(f"{fn}: labels must be whole class indices, got {y[y != np.round(y)][0]!r}")
+        y = y.astype(np.intp)
+    elif y.dtype.kind not in "iub":
+        raise TypeError(f"{fn}: labels must be integer class indices, got dtype {y.dtype}")
+    bad = (y < 0) | (y >= n_classes)
+    if bad.any():
+        raise ValueError(f"{fn}: labels must be class indices in [0, {n_classes}); got {y[bad][0]} "
+                         f"at position {int(np.argmax(bad))}")
+    return y
+
+
+def cross_entropy(logits, labels) -> Tensor:
+    """Mean of −log softmax(logits)[label] over the rows; logits (N, C), integer labels (N,).
+
+    Computed as −Σ(log_softmax(logits) · onehot)/N: log_softmax is stable for large logits,
+    and the one-hot product keeps the backward a plain multiplication.
+    """
+    logits = _as_tensor(logits)
+    if logits.ndim != 2:
+        raise ShapeError(f"cross_entropy: logits must have shape (N, classes), got {logits.shape}")
+    n, c = logits.shape
+    y = _class_labels("cross_entropy", labels, n, c)
+    onehot = np.zeros(logits.shape, dtype=logits.dtype)
+    onehot[np.arange(n), y] = 1
+    return (logits.log_softmax(axis=1) * onehot).sum() * (-1.0 / n)
+
+
+def binary_cross_entropy_with_logits(logits, targets) -> Tensor:
+    """Mean of −[y·log σ(z) + (1 − y)·log(1 − σ(z))], targets y in [0, 1], computed stably.
+
+    −log σ(z) = softplus(−z), so the loss is softplus(z) − y·z, with
+    softplus(z) = max(z, 0) + log(1 + e^(−|z|)): no overflow for any z.
+    """
+    z = _as_tensor(logits)
+    y = _fit_target("binary_cross_entropy_with_logits", z, _values(targets))
+    if y.size and (np.min(y) < 0 or np.max(y) > 1):
+        raise ValueError("binary_cross_entropy_with_logits: targets must lie in [0, 1] (labels 0 and 1, "
+                         "or probabilities)")
+    softplus = z.relu() + ((-z.abs()).exp() + 1).log()
+    return (softplus - z * y).mean()
+
+
+def _binary_labels(fn: str, labels) -> np.ndarray:
+    """Labels in {−1, +1} (or {0, 1}, mapped to {−1, +1})."""
+    y = _values(labels)
+    if np.all(np.abs(y) == 1):
+        return y
+    if np.all((y == 0) | (y == 1)):
+        return 2.0 * y - 1.0
+    values = np.unique(y)
+    raise ValueError(f"{fn}: labels must be -1/+1 (or 0/1), got values {values[:5].tolist()}")
+
+
+def hinge(scores, labels) -> Tensor:
+    """The max-margin loss: mean(max(0, 1 − y·s)), labels y in {−1, +1} (or {0, 1}), one score per example."""
+    s = _as_tensor(scores)
+    if s.ndim == 2 and s.shape[1] != 1 or s.ndim > 2:
+        raise ShapeError(f"hinge: scores must have shape (N,) or (N, 1), got {s.shape}; "
+                         f"use cross_entropy for several classes")
+    y = _fit_target("hinge", s, _binary_labels("hinge", labels), "labels")
+    return (1 - s * y).relu().mean()
+
+
+def accuracy(logits_or_scores, labels) -> float:
+    """The fraction classified right: argmax for several columns; for one column, the sign
+    (score > 0 means class +1, or 1 for 0/1 labels)."""
+    out = _values(logits_or_scores)
+    y = _values(labels)
+    if out.ndim == 2 and out.shape[1] > 1:
+        y = _class_labels("accuracy", y, out.shape[0], out.shape[1])
+        return float(np.mean(out.argmax(axis=1) == y))
+    scores = out.reshape(-1)
+    y = y.reshape(-1)
+    if len(y) != len(scores):
+        raise ShapeError(f"accuracy: {len(scores)} scores but {len(y)} labels")
+    y = _binary_labels("accuracy", y)
+    return float(np.mean(np.where(scores > 0, 1.0, -1.0) == y))
+
+
+LOSSES = {"mse": mse, "cross-entropy": cross_entropy, "bce": binary_cross_entropy_with_logits, "hinge": hinge}

@@ -1,0 +1,185 @@
+"""Adaptive step sizes: each weight's step is divided by a running size of its own gradients.
+
+Adagrad, RMSprop, Adam and AdamW, with torch.optim's argument names, defaults and update
+rules (the tests compare whole trajectories with PyTorch's).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .base import Hyperparameter, Optimizer, learning_rate, non_negative, positive, unit_interval
+from .registry import register
+
+_WEIGHT_DECAY_HELP = "λ: adds λ·w to the gradient (L2 regularisation)"
+
+
+@register
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011), as torch.optim.Adagrad.
+
+        g ← ∇L + λ·w
+        s ← s + g²                           (s starts at initial_accumulator_value)
+        w ← w − η_t · g / (√s + ε),          η_t = η / (1 + (t − 1)·lr_decay)
+
+    Every weight gets its own step size, which only shrinks: weights with large past
+    gradients slow down most. Eventually every step becomes tiny.
+    """
+
+    cli_name = "adagrad"
+    formula = "s ← s + ∇L²;  w ← w − η·∇L/(√s + ε)"
+    hyper = (learning_rate(),
+             non_negative("lr_decay", "the step size at step t is η/(1 + (t−1)·lr_decay)"),
+             non_negative("weight_decay", _WEIGHT_DECAY_HELP),
+             non_negative("initial_accumulator_value", "the starting value of the sum of squared gradients s"),
+             positive("eps", "ε: added to √s to avoid dividing by zero"))
+    state_keys = ("step", "sum")
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+        super().__init__(params, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
+
+    def update(self, w, g, state):
+        t = state["step"] = state.get("step", 0) + 1
+        s = state.get("sum")
+        if s is None:
+            s = state["sum"] = np.full_like(w, self.initial_accumulator_value)
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * w
+        lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
+        s += g * g                                      # s ← s + g²
+        w -= lr_t * g / (np.sqrt(s) + self.eps)         # w ← w − η_t·g/(√s + ε)
+
+
+@register
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture notes, 2012), as torch.optim.RMSprop.
+
+        g ← ∇L + λ·w
+        s ← α·s + (1 − α)·g²                  (a running mean of squared gradients)
+        centered:  ḡ ← α·ḡ + (1 − α)·g;  d = √(s − ḡ²) + ε      (a running variance)
+        else:      d = √s + ε
+        momentum μ > 0:  b ← μ·b + g/d;   w ← w − η·b
+        else:            w ← w − η·g/d
+
+    Like Adagrad, but the squared gradients are averaged with a decay α instead of summed,
+    so the step size does not shrink forever.
+    """
+
+    cli_name = "rmsprop"
+    formula = "s ← α·s + (1−α)·∇L²;  w ← w − η·∇L/(√s + ε)"
+    hyper = (learning_rate(),
+             unit_interval("alpha", "α: how much of the running mean of g² is kept each step"),
+             positive("eps", "ε: added to the root mean square to avoid dividing by zero"),
+             non_negative("weight_decay", _WEIGHT_DECAY_HELP),
+             unit_interval("momentum", "μ: momentum on the scaled gradient (0 = none)"),
+             Hyperparameter("centered", bool, "true or false",
+                            "divide by the running standard deviation instead of the root mean square"))
+    state_keys = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                         momentum=momentum, centered=centered)
+
+    def update(self, w, g, state):
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * w
+        a = self.alpha
+        s = self.buffer(state, "square_avg", w)
+        s *= a                                  # s ← α·s + (1 − α)·g²
+        s += (1 - a) * g * g
+        if self.centered:
+            g_avg = self.buffer(state, "grad_avg", w)
+            g_avg *= a                          # ḡ ← α·ḡ + (1 − α)·g
+            g_avg += (1 - a) * g
+            d = np.sqrt(s - g_avg * g_avg)
+        else:
+            d = np.sqrt(s)
+        d += self.eps
+        if self.momentum > 0:
+            b = self.buffer(state, "momentum_buffer", w)
+            b *= self.momentum                  # b ← μ·b + g/d
+            b += g / d
+            w -= self.lr * b                    # w ← w − η·b
+        else:
+            w -= self.lr * g / d                # w ← w − η·g/d
+
+
+@register
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015), as torch.optim.Adam: momentum plus a per-weight scale.
+
+        g ← ∇L + λ·w                          (L2 weight decay, added to the gradient)
+        m ← β1·m + (1 − β1)·g                 (the EMA of gradients: EMAMomentum's v)
+        v ← β2·v + (1 − β2)·g²                (the EMA of squared gradients: RMSprop's s)
+        m̂ = m/(1 − β1ᵗ),  v̂ = v/(1 − β2ᵗ)    (undo the bias of starting both at 0)
+        amsgrad: v_max ← max(v_max, v), used in place of v
+        w ← w − η·m̂/(√v̂ + ε)
+
+    Far from a minimum m̂/√v̂ is about ±1, so each weight moves by about η per step,
+    whatever the scale of the loss.
+    """
+
+    cli_name = "adam"
+    formula = "m ← β1·m + (1−β1)·∇L;  v ← β2·v + (1−β2)·∇L²;  w ← w − η·m̂/(√v̂ + ε)"
+    hyper = (learning_rate(),
+             Hyperparameter("betas", tuple, "0 <= beta1 < 1 and 0 <= beta2 < 1",
+                            "(β1, β2): the memories of the averages of g and of g², e.g. 0.9,0.999",
+                            lambda v: 0 <= v < 1),
+             positive("eps", "ε: added to √v̂ to avoid dividing by zero"),
+             non_negative("weight_decay", _WEIGHT_DECAY_HELP),
+             Hyperparameter("amsgrad", bool, "true or false", "divide by the largest v seen so far (AMSGrad)"))
+    state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def update(self, w, g, state):
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * w
+        self.adam_step(w, g, state)
+
+    def adam_step(self, w, g, state):
+        """The moment updates and the step, shared with AdamW."""
+        beta1, beta2 = self.betas
+        t = state["step"] = state.get("step", 0) + 1
+        m = self.buffer(state, "exp_avg", w)
+        v = self.buffer(state, "exp_avg_sq", w)
+        m *= beta1                              # m ← β1·m + (1 − β1)·g
+        m += (1 - beta1) * g
+        v *= beta2                              # v ← β2·v + (1 − β2)·g²
+        v += (1 - beta2) * g * g
+        if self.amsgrad:
+            v_max = self.buffer(state, "max_exp_avg_sq", w)
+            np.maximum(v_max, v, out=v_max)     # v_max ← max(v_max, v)
+            v = v_max
+        step_size = self.lr / (1 - beta1 ** t)  # η/(1 − β1ᵗ): the bias correction of m
+        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + self.eps   # √v̂ + ε
+        w -= step_size * m / denom              # w ← w − η·m̂/(√v̂ + ε)
+
+
+@register
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019), as torch.optim.AdamW: Adam with decoupled weight decay.
+
+        w ← w·(1 − η·λ)                       (shrink the weights directly...)
+        then Adam's step on ∇L alone           (...instead of adding λ·w to the gradient)
+
+    In Adam, λ·w added to the gradient is divided by √v̂ like the rest, so weights with large
+    gradients are barely regularised; decoupling makes the decay the same for every weight.
+    """
+
+    cli_name = "adamw"
+    formula = "w ← w·(1 − η·λ);  then Adam's step on ∇L"
+    hyper = tuple(h if h.name != "weight_decay" else
+                  non_negative("weight_decay", "λ: shrinks every weight by the factor (1 − η·λ) each step")
+                  for h in Adam.hyper)
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def update(self, w, g, state):
+        if self.weight_decay != 0:
+            w *= 1 - self.lr * self.weight_decay   # decoupled decay: w ← w·(1 − η·λ)
+        self.adam_step(w, g, state)

@@ -1,0 +1,350 @@
+"""The Optimizer base class: parameters, validated hyperparameters, per-parameter state.
+
+A new algorithm is a short subclass. It declares its hyperparameters, passes them to
+``Optimizer.__init__`` (which checks each one against its valid range), and writes its
+update rule in ``update(w, g, state)`` on NumPy arrays, in place:
+
+    class SignSGD(Optimizer):
+        '''w ← w − η·sign(∇L)'''
+        cli_name = "sign-sgd"
+        formula = "w ← w − η·sign(∇L)"
+        hyper = (learning_rate(),)
+
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, lr=lr)
+
+        def update(self, w, g, state):
+            w -= self.lr * np.sign(g)
+
+The base class does the rest: ``step()`` calls ``update`` for every parameter that has a
+gradient, ``zero_grad()``, and ``state_dict()`` / ``load_state_dict()`` so that a run can
+be saved to an .npz file and resumed bit for bit.
+
+The learning rate is a plain attribute, ``optimizer.lr``: a schedule (or you) may change
+it between steps, and each algorithm uses it exactly where its formula puts it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+REQUIRED = inspect.Parameter.empty  # default of a hyperparameter that has none
+
+
+class HyperparameterError(ValueError):
+    """A hyperparameter of the wrong type or outside its valid range (the message says which range)."""
+
+
+def _always(value) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """Machine-readable description of one hyperparameter, for validation and for the CLI.
+
+    name:  the keyword argument (torch.optim's name where torch has one: lr, momentum, betas...)
+    type:  float, int, bool, or tuple (a pair of floats, like Adam's betas)
+    range: the valid range as text, shown in errors and in --help ("0 <= momentum < 1")
+    help:  one line saying what it does
+    valid: a predicate for the range (applied to each element of a tuple)
+    scheduled: a schedule may change it during a run (lr); a saved value only needs to be >= 0
+    default: filled in by ``Optimizer.hyperparameters()`` from the class's signature
+    """
+    name: str
+    type: type
+    range: str
+    help: str
+    valid: Callable[[Any], bool] = _always
+    scheduled: bool = False
+    default: Any = REQUIRED
+
+    def coerce(self, value, owner: str = "", check_range: bool = True):
+        """Return `value` converted to this hyperparameter's type; raise HyperparameterError if invalid."""
+        where = f"{owner}: " if owner else ""
+        if self.type is bool:
+            if not isinstance(value, (bool, np.bool_)):
+                raise HyperparameterError(f"{where}{self.name}={value!r} must be True or False")
+            return bool(value)
+        if self.type is int:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
+                    or not float(value).is_integer():
+                raise HyperparameterError(f"{where}{self.name}={value!r} must be a whole number; use {self.range}")
+            value = int(value)
+        elif self.type is float:
+            value = _to_float(value, f"{where}{self.name}={value!r} must be a number; use {self.range}")
+        elif self.type is tuple:
+            try:
+                items = tuple(value)
+            except TypeError:
+                items = ()
+            if len(items) != 2:
+                raise HyperparameterError(f"{where}{self.name}={value!r} must be two numbers, e.g. {self.default!r}; "
+                                          f"use {self.range}")
+            value = tuple(_to_float(x, f"{where}{self.name}={value!r} must be two numbers; use {self.range}")
+                          for x in items)
+        if not check_range:
+            return value
+        ok = all(self.valid(x) for x in value) if self.type is tuple else self.valid(value)
+        if not ok:
+            raise HyperparameterError(f"{where}{self.name}={value!r} is out of range; use {self.range}")
+        return value
+
+    def parse(self, text: str, owner: str = ""):
+        """Convert a command-line string ("0.9", "0.9,0.999", "true") and validate it."""
+        where = f"{owner}: " if owner else ""
+        text = str(text).strip()
+        if self.type is bool:
+            lowered = text.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise HyperparameterError(f"{where}{self.name}={text!r} must be true or false")
+            return self.coerce(lowered in ("true", "1", "yes"), owner)
+        if self.type is tuple:
+            parts = [p for p in text.replace("(", "").replace(")", "").split(",") if p.strip()]
+            try:
+                numbers = tuple(float(p) for p in parts)
+            except ValueError:
+                numbers = ()
+            if len(numbers) != 2:
+                raise HyperparameterError(f"{where}{self.name}={text!r} must be two numbers like 0.9,0.999; "
+                                          f"use {self.range}")
+            return self.coerce(numbers, owner)
+        try:
+            number = float(text)
+        except ValueError:
+            kind = "a whole number" if self.type is int else "a number"
+            raise HyperparameterError(f"{where}{self.name}={text!r} must be {kind}; use {self.range}") from None
+        return self.coerce(number, owner)
+
+
+def _to_float(value, message: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise HyperparameterError(message)
+    value = float(value)
+    if not math.isfinite(value):
+        raise HyperparameterError(message)
+    return value
+
+
+# ----- the hyperparameters most optimizers share -------------------------------------
+
+def learning_rate(help: str = "η: the step size; how strongly each gradient moves the weights") -> Hyperparameter:
+    return Hyperparameter("lr", float, "lr > 0", help, lambda v: v > 0, scheduled=True)
+
+
+def unit_interval(name: str, help: str) -> Hyperparameter:
+    """A coefficient in [0, 1): a momentum or a decay rate."""
+    return Hyperparameter(name, float, f"0 <= {name} < 1", help, lambda v: 0 <= v < 1)
+
+
+def non_negative(name: str, help: str) -> Hyperparameter:
+    return Hyperparameter(name, float, f"{name} >= 0", help, lambda v: v >= 0)
+
+
+def positive(name: str, help: str) -> Hyperparameter:
+    return Hyperparameter(name, float, f"{name} > 0", help, lambda v: v > 0)
+
+
+# ----- the base class -----------------------------------------------------------------
+
+class Optimizer:
+    """Base class: holds the parameters, their hyperparameters and per-parameter state.
+
+    Subclasses set the class attributes below, call ``super().__init__(params, **hyper)``
+    with every hyperparameter, and implement ``update(w, g, state)``.
+    """
+
+    cli_name: ClassVar[str] = ""            # name on the command line: `edu train --optimizer NAME`
+    formula: ClassVar[str] = ""             # the update rule on one line
+    hyper: ClassVar[tuple] = ()             # Hyperparameter descriptions, in signature order
+    state_keys: ClassVar[tuple] = ()        # the names of the per-parameter state entries
+
+    def __init__(self, params: Iterable[Tensor], **hyperparameters):
+        owner = type(self).__name__
+        self.params: list[Tensor] = _check_params(params, owner)
+        specs = {h.name: h for h in self.hyper}
+        for name, value in hyperparameters.items():
+            if name not in specs:
+                raise HyperparameterError(f"{owner}: unknown hyperparameter {name!r}; it takes "
+                                          f"{', '.join(specs) or 'none'}")
+            setattr(self, name, specs[name].coerce(value, owner))
+        missing = [name for name in specs if name not in hyperparameters]
+        if missing:
+            raise TypeError(f"{owner}.__init__ must pass every hyperparameter to Optimizer.__init__; "
+                            f"missing {', '.join(missing)}")
+        self.check_hyperparameters()
+        self.state: list[dict] = [{} for _ in self.params]
+        self.step_count = 0   # how many times step() has run
+
+    # ----- for subclasses ------------------------------------------------------------
+    def check_hyperparameters(self) -> None:
+        """Rules that involve several hyperparameters at once (override; raise HyperparameterError)."""
+
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict) -> None:
+        """Update one parameter's values `w` in place, given its gradient `g` and its `state` dict."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update(w, g, state)")
+
+    @staticmethod
+    def buffer(state: dict, key: str, like: np.ndarray) -> np.ndarray:
+        """The state array `key`, created as zeros shaped like `like` on first use."""
+        buf = state.get(key)
+        if buf is None:
+            buf = state[key] = np.zeros_like(like)
+        return buf
+
+    # ----- the training-loop interface ------------------------------------------------
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient (others are skipped)."""
+        self.step_count += 1
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                self.update(p.data, p.grad, state)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients (set every .grad to None) before the next backward()."""
+        for p in self.params:
+            p.grad = None
+
+    # ----- description, for the CLI and for people ------------------------------------
+    @classmethod
+    def hyperparameters(cls) -> list[Hyperparameter]:
+        """The hyperparameters, with their defaults taken from the constructor's signature."""
+        signature = inspect.signature(cls.__init__).parameters
+        return [dataclasses.replace(h, default=signature[h.name].default if h.name in signature else REQUIRED)
+                for h in cls.hyper]
+
+    @classmethod
+    def describe(cls) -> str:
+        """A few lines: the name, the formula, and a table of hyperparameters."""
+        lines = [f"{cls.cli_name or cls.__name__}  ({cls.__name__})", f"  {cls.formula}"]
+        rows = [(f"--{h.name.replace('_', '-')}", "required" if h.default is REQUIRED else repr(h.default),
+                 h.range, h.help) for h in cls.hyperparameters()]
+        widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
+        for r in rows:
+            lines.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        hp = ", ".join(f"{h.name}={getattr(self, h.name)!r}" for h in self.hyper)
+        return f"{type(self).__name__}({hp})"
+
+    # ----- saving and resuming ---------------------------------------------------------
+    def state_dict(self) -> dict:
+        """A flat dict of str → ndarray / float / int / bool, saveable with np.savez (no pickle).
+
+        Keys: "step_count", "hyper.<name>" for each hyperparameter (lr as it is now, after any
+        schedule), and "state.<i>.<key>" for parameter i's state. Arrays are copies.
+        """
+        d: dict = {"step_count": self.step_count}
+        for h in self.hyper:
+            value = getattr(self, h.name)
+            d[f"hyper.{h.name}"] = np.array(value, dtype=np.float64) if h.type is tuple else value
+        for i, state in enumerate(self.state):
+            for key, value in state.items():
+                d[f"state.{i}.{key}"] = value.copy() if isinstance(value, np.ndarray) else value
+        return d
+
+    def load_state_dict(self, d) -> None:
+        """Restore what ``state_dict()`` returned (also after a round trip through np.savez/np.load).
+
+        Everything is checked before anything changes: a missing, unexpected or mis-shaped
+        entry is a one-line ValueError naming it.
+        """
+        owner = f"{type(self).__name__}.load_state_dict"
+        d = dict(d)
+        hint = "it was saved by another optimizer or for another model"
+        if "step_count" not in d:
+            raise ValueError(f"{owner}: missing entry 'step_count'; {hint}")
+        step_count = _whole(d.pop("step_count"), owner, "step_count")
+        hyper = {}
+        for h in self.hyper:
+            key = f"hyper.{h.name}"
+            if key not in d:
+                raise ValueError(f"{owner}: missing entry {key!r}; {hint}")
+            value = d.pop(key)
+            if h.type is tuple:
+                value = tuple(np.asarray(value).tolist()) if np.ndim(value) == 1 else value
+            elif isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value.item()
+            if h.scheduled:
+                value = h.coerce(value, owner, check_range=False)
+                if value < 0:
+                    raise HyperparameterError(f"{owner}: {h.name}={value!r} is out of range; a saved {h.name} "
+                                              f"must be >= 0")
+            else:
+                value = h.coerce(value, owner)
+            hyper[h.name] = value
+        states: list[dict] = [{} for _ in self.params]
+        for key in sorted(d):
+            parts = key.split(".")
+            if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit():
+                raise ValueError(f"{owner}: unexpected entry {key!r}; {hint}")
+            i, name = int(parts[1]), parts[2]
+            if i >= len(self.params):
+                raise ValueError(f"{owner}: entry {key!r} is for parameter {i}, but the optimizer has "
+                                 f"{len(self.params)} parameters; {hint}")
+            if name not in self.state_keys:
+                raise ValueError(f"{owner}: unexpected entry {key!r}; {type(self).__name__} keeps "
+                                 f"{', '.join(self.state_keys) or 'no state'}")
+            value = np.asarray(d[key])
+            if value.dtype.kind in "iu":
+                states[i][name] = _whole(value, owner, key)
+                continue
+            w = self.params[i].data
+            if value.shape != w.shape:
+                raise ValueError(f"{owner}: entry {key!r} has shape {value.shape} but parameter {i} has shape "
+                                 f"{w.shape}; {hint}")
+            states[i][name] = np.array(value, dtype=w.dtype, copy=True)
+        for name, value in hyper.items():
+            setattr(self, name, value)
+        self.state = states
+        self.step_count = step_count
+
+
+def _whole(value, owner: str, key: str) -> int:
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "iu":
+        raise ValueError(f"{owner}: entry {key!r} must be a whole number, got {value!r}")
+    return int(arr)
+
+
+def _check_params(params, owner: str) -> list:
+    if isinstance(params, Tensor):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors, got a single Tensor; "
+                        f"pass [tensor] or model.parameters()")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(f"{owner}: params must be an iterable of Tensors (e.g. model.parameters()), "
+                        f"got {type(params).__name__}") from None
+    if not params:
+        raise ValueError(f"{owner}: got an empty parameter list; pass model.parameters() of a model "
+                         f"that has parameters")
+    seen = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{owner}: params[{i}] is a {type(p).__name__}, not a Tensor")
+        if not p.requires_grad:
+            label = f" ({p.name!r})" if p.name else ""
+            raise ValueError(f"{owner}: params[{i}]{label} does not require grad, so it would never move; "
+                             f"create it with requires_grad=True")
+        if id(p) in seen:
+            raise ValueError(f"{owner}: params[{i}] appears twice in the parameter list; pass each Tensor once")
+        seen.add(id(p))
+    return params
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest matches of `name`, or ''."""
+    matches = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    if not matches:
+        return ""
+    return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"

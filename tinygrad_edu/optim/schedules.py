@@ -1,0 +1,222 @@
+"""Learning-rate schedules: small objects that set ``optimizer.lr`` once per step.
+
+    opt = optim.Momentum(model.parameters(), lr=0.1)
+    sched = optim.CosineLR(opt, total_steps=1000)
+    for batch in ...:
+        ...; opt.step(); sched.step()        # as in PyTorch: the schedule after the optimizer
+
+A schedule reads the optimizer's lr when it is created (the base rate η₀), then after its
+t-th ``step()`` sets ``optimizer.lr = lr_at(t)``: optimizer step t + 1 uses lr_at(t).
+It only sets the number; each optimizer uses lr exactly where its formula puts it. So the
+same schedule acts differently on different forms of momentum: when lr falls to 0,
+``Momentum`` (η inside the velocity) keeps coasting on the speed it has, while ``SGD``
+(PyTorch's form, η outside) and ``EMAMomentum`` stop dead.
+
+The forms:
+    Constant()                    η_t = η₀
+    StepLR(step_size, gamma)      η_t = η₀·γ^⌊t/step_size⌋
+    ExponentialLR(gamma)          η_t = η₀·γᵗ
+    CosineLR(total_steps, min_lr) η_t = min_lr + (η₀ − min_lr)·(1 + cos(π·t/T))/2, then min_lr
+    LinearWarmup(warmup_steps, then=None)
+                                  η_t = η₀·(t + 1)/W for t < W, then `then`'s rate (or η₀)
+
+``parse("cosine", optimizer, total_steps)`` builds one from a command-line string.
+"""
+from __future__ import annotations
+
+import math
+
+from .base import closest
+
+
+class Schedule:
+    """Base class: ``lr_at(t)`` is the formula; ``step()`` advances t and writes optimizer.lr."""
+
+    name = ""
+
+    def __init__(self, optimizer, base_lr: float | None = None):
+        if not hasattr(optimizer, "lr"):
+            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} has no lr attribute to schedule")
+        self.optimizer = optimizer
+        self.base_lr = float(optimizer.lr if base_lr is None else base_lr)
+        self.t = 0   # how many times step() has run
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, t: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> float:
+        """Call once after each optimizer.step(); returns the learning rate for the next step."""
+        self.t += 1
+        lr = self.optimizer.lr = self.lr_at(self.t)
+        return lr
+
+    def state_dict(self) -> dict:
+        return {"t": self.t, "base_lr": self.base_lr}
+
+    def load_state_dict(self, d) -> None:
+        missing = [k for k in ("t", "base_lr") if k not in d]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: missing entry {missing[0]!r}")
+        self.t, self.base_lr = int(d["t"]), float(d["base_lr"])
+        self.optimizer.lr = self.lr_at(self.t)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_lr={self.base_lr!r}, t={self.t})"
+
+
+def _check(owner: str, name: str, value, ok: bool, valid: str):
+    if not ok:
+        raise ValueError(f"{owner}: {name}={value!r} is out of range; use {valid}")
+
+
+class Constant(Schedule):
+    """η_t = η₀: the learning rate never changes."""
+
+    name = "constant"
+
+    def lr_at(self, t):
+        return self.base_lr
+
+
+class StepLR(Schedule):
+    """η_t = η₀·γ^⌊t/step_size⌋: multiply by γ every `step_size` steps (torch.optim.lr_scheduler.StepLR)."""
+
+    name = "step"
+
+    def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
+        _check("StepLR", "step_size", step_size, isinstance(step_size, int) and step_size >= 1, "step_size >= 1")
+        _check("StepLR", "gamma", gamma, 0 < gamma <= 1, "0 < gamma <= 1")
+        self.step_size, self.gamma = step_size, float(gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, t):
+        return self.base_lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(Schedule):
+    """η_t = η₀·γᵗ: multiply by γ every step (torch.optim.lr_scheduler.ExponentialLR)."""
+
+    name = "exp"
+
+    def __init__(self, optimizer, gamma: float):
+        _check("ExponentialLR", "gamma", gamma, 0 < gamma <= 1, "0 < gamma <= 1")
+        self.gamma = float(gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, t):
+        return self.base_lr * self.gamma ** t
+
+
+class CosineLR(Schedule):
+    """η_t = min_lr + (η₀ − min_lr)·(1 + cos(π·t/T))/2 for t ≤ T, then min_lr (half a cosine wave)."""
+
+    name = "cosine"
+
+    def __init__(self, optimizer, total_steps: int, min_lr: float = 0.0):
+        _check("CosineLR", "total_steps", total_steps, isinstance(total_steps, int) and total_steps >= 1,
+               "total_steps >= 1")
+        _check("CosineLR", "min_lr", min_lr, min_lr >= 0, "min_lr >= 0")
+        self.total_steps, self.min_lr = total_steps, float(min_lr)
+        super().__init__(optimizer)
+
+    def lr_at(self, t):
+        t = min(t, self.total_steps)
+        return self.min_lr + (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * t / self.total_steps)) / 2
+
+
+class LinearWarmup(Schedule):
+    """η_t = η₀·(t + 1)/W for the first W steps (step s uses η₀·s/W), then `then`'s schedule (or η₀).
+
+    `then` is another schedule on the same optimizer; it starts counting when the warm-up ends.
+    """
+
+    name = "warmup"
+
+    def __init__(self, optimizer, warmup_steps: int, then: Schedule | None = None):
+        _check("LinearWarmup", "warmup_steps", warmup_steps, isinstance(warmup_steps, int) and warmup_steps >= 1,
+               "warmup_steps >= 1")
+        if then is not None and then.optimizer is not optimizer:
+            raise ValueError("LinearWarmup: `then` must schedule the same optimizer")
+        self.warmup_steps, self.then = warmup_steps, then
+        super().__init__(optimizer, base_lr=then.base_lr if then is not None else None)
+
+    def lr_at(self, t):
+        if t < self.warmup_steps:
+            return self.base_lr * (t + 1) / self.warmup_steps
+        return self.then.lr_at(t - self.warmup_steps) if self.then is not None else self.base_lr
+
+    def state_dict(self):
+        d = super().state_dict()
+        if self.then is not None:
+            d.update({f"then.{k}": v for k, v in self.then.state_dict().items()})
+        return d
+
+    def load_state_dict(self, d):
+        if self.then is not None:
+            self.then.load_state_dict({k[5:]: v for k, v in d.items() if k.startswith("then.")})
+            self.then.t = max(0, int(d["t"]) - self.warmup_steps)
+        super().load_state_dict(d)
+
+
+_FORMS = {
+    "constant": "constant",
+    "step": "step:STEP_SIZE[:GAMMA]",
+    "exp": "exp:GAMMA",
+    "cosine": "cosine[:MIN_LR]",
+    "warmup": "warmup:STEPS[:SCHEDULE]",
+}
+
+
+def parse(spec: str, optimizer, total_steps: int | None = None) -> Schedule:
+    """Build a schedule from a command-line string.
+
+        "constant"          Constant
+        "step:100:0.5"      StepLR(step_size=100, gamma=0.5)   (gamma defaults to 0.1)
+        "exp:0.99"          ExponentialLR(gamma=0.99)
+        "cosine" "cosine:1e-4"   CosineLR(total_steps, min_lr)
+        "warmup:50" "warmup:50:cosine"   LinearWarmup(50, then=...) (the rest over total_steps − 50)
+    """
+    text = str(spec).strip()
+    usage = f"use one of {', '.join(_FORMS.values())}"
+    kind, _, rest = text.partition(":")
+    kind = kind.lower()
+    args = rest.split(":") if rest else []
+
+    def number(i, what, cast=float):
+        try:
+            value = cast(args[i])
+        except (ValueError, IndexError):
+            raise ValueError(f"schedule {text!r}: {what} must be {'a whole number' if cast is int else 'a number'}, "
+                             f"as in {_FORMS[kind]}") from None
+        return value
+
+    if kind not in _FORMS:
+        raise ValueError(f"unknown schedule {text!r}{closest(kind, _FORMS)}; {usage}")
+    if kind == "constant":
+        if args:
+            raise ValueError(f"schedule {text!r}: 'constant' takes no arguments; {usage}")
+        return Constant(optimizer)
+    if kind == "step":
+        if not 1 <= len(args) <= 2:
+            raise ValueError(f"schedule {text!r}: expected {_FORMS['step']}, e.g. step:100:0.5")
+        return StepLR(optimizer, number(0, "STEP_SIZE", int), number(1, "GAMMA") if len(args) > 1 else 0.1)
+    if kind == "exp":
+        if len(args) != 1:
+            raise ValueError(f"schedule {text!r}: expected {_FORMS['exp']}, e.g. exp:0.99")
+        return ExponentialLR(optimizer, number(0, "GAMMA"))
+    if kind == "cosine":
+        if len(args) > 1:
+            raise ValueError(f"schedule {text!r}: expected {_FORMS['cosine']}, e.g. cosine or cosine:1e-4")
+        if total_steps is None:
+            raise ValueError(f"schedule {text!r}: a cosine schedule needs the total number of steps")
+        return CosineLR(optimizer, total_steps, number(0, "MIN_LR") if args else 0.0)
+    # warmup
+    if not args:
+        raise ValueError(f"schedule {text!r}: expected {_FORMS['warmup']}, e.g. warmup:50 or warmup:50:cosine")
+    steps = number(0, "STEPS", int)
+    then = None
+    if len(args) > 1:
+        remaining = None if total_steps is None else max(1, total_steps - steps)
+        then = parse(":".join(args[1:]), optimizer, remaining)
+    return LinearWarmup(optimizer, steps, then)
