@@ -370,6 +370,166 @@ def optimizers_command(names):
 
 # --- section: ablate / landscape (owned by the ablation helper) ---
 
+def _abl_out_path(out: str, default_name: str):
+    """(figure path, folder or None): a .png/.svg name is the figure; anything else is a folder for it."""
+    from pathlib import Path
+    path = Path(out)
+    if path.suffix.lower() in (".png", ".svg"):
+        folder = None
+    elif path.suffix and not path.is_dir():
+        raise click.BadParameter(f"{out!r}: end a file name in .png or .svg, or give a folder", param_hint="--out")
+    else:
+        folder, path = path, path / default_name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create the folder {path.parent}: {exc.strerror or exc}; "
+                                 f"choose another --out", param_hint="--out") from None
+    return path, folder
+
+
+def _abl_momenta(text: str) -> list:
+    from tinygrad_edu.ablation import check_momenta
+    try:
+        return check_momenta([float(x) for x in text.split(",") if x.strip()])
+    except ValueError as exc:
+        message = str(exc) if "range" in str(exc) or "no momentum" in str(exc) else \
+            f"{text!r} is not a list of numbers; write e.g. 0.5,0.9,0.99,1.0,1.01"
+        raise click.BadParameter(message, param_hint="--momenta") from None
+
+
+def _abl_save(fig, path) -> None:
+    from tinygrad_edu.viz.plots import save_figure
+    try:
+        save_figure(fig, path)
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; "
+                                 f"choose another --out", param_hint="--out") from None
+
+
+@cli.command("ablate")
+@click.option("--form", default="all", show_default=True, metavar="lr-inside|pytorch|ema|all",
+              help="Which form of momentum loses its learning rate: lr-inside (Momentum) coasts, "
+                   "pytorch (SGD) and ema (EMAMomentum) stop dead.")
+@click.option("--k", "k", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Steps with the learning rate before it is removed.")
+@click.option("--steps", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Steps after the removal.")
+@click.option("--momenta", default="0.5,0.9,0.99,1.0,1.01", show_default=True,
+              help="The momentum coefficients μ to try (0 <= μ <= 2; μ >= 1 only the lr-inside form accepts).")
+@click.option("--lr", type=float, default=0.005, show_default=True,
+              help="η during the first k steps (the EMA form gets α = η/(1 − μ): the same run).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the data and the initial weights.")
+@click.option("--out", default="runs/ablate", show_default=True, metavar="FILE-or-DIR",
+              help="Figure file (.png or .svg), or a folder for ablation.png and ablation.json (the tables).")
+def ablate_command(form, k, steps, momenta, lr, seed, out):
+    """Momentum without a learning rate: remove η after k steps and watch what each form does.
+
+    Part 1 trains a small MLP for k steps, removes the learning rate and shows, for each μ, the
+    displacement afterwards against the closed form Δw·μ(1−μⁿ)/(1−μ), the loss (it stops
+    improving), the cosine between each update and −∇L, and the proof that the coasting ignores
+    the gradient (the same weights, bit for bit, on another data set). Part 2 sets α = 1 in the
+    EMA form: the step is then set by the loss's scale, so ×100 diverges and ×0.01 crawls.
+
+    \b
+    edu ablate
+    edu ablate --form lr-inside --k 30 --momenta 0.9,1.0 --out ablation.svg
+    """
+    import json
+
+    from tinygrad_edu import ablation
+    from tinygrad_edu.io import atomic_write_text
+
+    key = form.strip().lower()
+    forms = list(ablation.FORMS) if key == "all" else [key]
+    message = "" if key == "all" else ablation.check_form(key)
+    if message:
+        raise click.BadParameter(message, param_hint="--form")
+    mus = _abl_momenta(momenta)
+    if not lr > 0 or lr != lr or lr == float("inf"):
+        raise click.BadParameter(f"lr={lr!r} must be a number > 0, e.g. 0.005", param_hint="--lr")
+    figure, folder = _abl_out_path(out, "ablation.png")
+    try:
+        result = ablation.run_experiment(forms, mus, k=k, steps=steps, lr=lr, seed=seed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc).splitlines()[0]) from None
+    click.echo(ablation.format_report(result))
+    from tinygrad_edu.viz.experiment_plots import ablation_figure
+    _abl_save(ablation_figure(result), figure)
+    written = [str(figure)]
+    if folder is not None:
+        try:
+            atomic_write_text(folder / "ablation.json", json.dumps(ablation.as_dict(result), indent=1) + "\n")
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {folder / 'ablation.json'}: {exc.strerror or exc}",
+                                     param_hint="--out") from None
+        written.append(str(folder / "ablation.json"))
+    click.echo(f"\nwrote {', '.join(written)}")
+
+
+@cli.command("landscape")
+@click.option("--function", "function", default="ravine", show_default=True,
+              metavar="quadratic|ravine|rosenbrock|saddle", help="The 2-D landscape to walk on.")
+@click.option("--optimizers", default="sgd,momentum,nesterov,adam", show_default=True,
+              help="Comma-separated optimizer names (or package.module:Class).")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Steps per optimizer (default: the landscape's own: 80, 150, 1000, 120).")
+@click.option("--lr", type=float, default=None,
+              help="One learning rate for all of them (default: a rate chosen per landscape and optimizer).")
+@click.option("--momentum", type=float, default=None,
+              help="μ for the momentum methods (momentum, nesterov); try 0.99 to see it overshoot.")
+@click.option("--start", default=None, metavar="X,Y", help="Starting point (default: the landscape's own).")
+@click.option("--out", default=None, metavar="FILE",
+              help="Figure file, .png or .svg (default: runs/landscape-FUNCTION.png).")
+def landscape_command(function, optimizers, steps, lr, momentum, start, out):
+    """Optimizers walking on a 2-D function: paths over a contour plot, and a table.
+
+    \b
+    edu landscape --function ravine                     # SGD zig-zags, momentum damps it
+    edu landscape --function quadratic --optimizers sgd,momentum --momentum 0.99
+    edu landscape --function saddle --start 1.5,0       # on the ridge: never escapes
+    """
+    from tinygrad_edu import landscape, optim
+
+    try:
+        fn = landscape.get_landscape(function)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--function") from None
+    names = [o.strip() for o in optimizers.split(",") if o.strip()]
+    if not names:
+        raise click.BadParameter("give at least one optimizer, e.g. sgd,momentum", param_hint="--optimizers")
+    for name in names:
+        try:
+            optim.get(name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc).splitlines()[0], param_hint="--optimizers") from None
+    if lr is not None and not (lr > 0 and lr != float("inf")):
+        raise click.BadParameter(f"lr={lr!r} must be a number > 0", param_hint="--lr")
+    point = None
+    if start is not None:
+        try:
+            point = [float(x) for x in start.split(",")]
+        except ValueError:
+            point = []
+        if len(point) != 2 or not all(abs(x) < float("inf") for x in point):
+            raise click.BadParameter(f"{start!r}: write two numbers x,y, e.g. -1.2,1", param_hint="--start")
+    figure, _ = _abl_out_path(out or f"runs/landscape-{fn.name}.png", f"landscape-{fn.name}.png")
+    try:
+        trajectories = landscape.run_trajectories(fn, names, steps=steps, start=point, lr=lr, momentum=momentum)
+    except ValueError as exc:   # a hyperparameter out of range (HyperparameterError is a ValueError)
+        message = str(exc).splitlines()[0]
+        if momentum is not None and "momentum" in message:
+            raise click.BadParameter(message, param_hint="--momentum") from None
+        raise click.UsageError(message) from None
+    click.echo(f"{fn.name}: {fn.formula}   ({fn.note})")
+    click.echo(landscape.format_trajectories(trajectories))
+    for tr in trajectories:
+        if tr.diverged_at is not None:
+            click.echo(f"note: {tr.optimizer} diverged at step {tr.diverged_at}; try a smaller --lr", err=True)
+    from tinygrad_edu.viz.experiment_plots import landscape_figure
+    _abl_save(landscape_figure(fn, trajectories), figure)
+    click.echo(f"wrote {figure}")
+
 # --- end section: ablate / landscape ---
 
 

@@ -118,6 +118,11 @@ def predicted_displacement(last_update: np.ndarray, momentum: float, n: int) -> 
     return np.asarray(last_update) * coasting_factor(momentum, n)
 
 
+def proof_momentum(momenta) -> float:
+    """The μ whose runs the gradient-free proof table details: 0.9 if tried, else the first."""
+    return 0.9 if 0.9 in momenta else momenta[0]
+
+
 def limit_text(momentum: float) -> str:
     """What Δw_t = μᵗ·Δw does as t → ∞ (the limits 000 gets wrong at μ = 1)."""
     if momentum < 1:
@@ -261,7 +266,7 @@ class GradientFreeProof:
 @dataclass
 class CoastingResult:
     rows: list
-    proofs: list
+    proofs: list                    # GradientFreeProof per form, for μ = proof_momentum(momenta)
     traces: dict                    # (form, μ) -> {"removed": Trace, "kept": Trace, "other": Trace}
     settings: dict
 
@@ -311,6 +316,7 @@ def momentum_without_lr(forms: Sequence[str] = FORMS, momenta: Sequence[float] =
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr={lr!r} must be a number > 0")
     A, B = make_problem(dataset, seed), make_problem(other_dataset, seed)
+    shown = proof_momentum(momenta)
     rows, proofs, traces = [], [], {}
     for form in forms:
         for mu in momenta:
@@ -321,13 +327,16 @@ def momentum_without_lr(forms: Sequence[str] = FORMS, momenta: Sequence[float] =
                 continue
             kept = run(form, mu, lr, k, steps, seed, A, A, remove=False)
             other = run(form, mu, lr, k, steps, seed, A, B, remove=True)
-            other_kept = run(form, mu, lr, k, steps, seed, A, B, remove=False)
             row = _row(form, mu, k, steps, removed, kept, other, B.name)
-            row.other_data_difference_kept = float(np.max(np.abs(other_kept.weights[k:] - kept.weights[k:])))
             if mu >= 1 and form == "lr-inside":
                 row.note = "allowed in MomentumWithoutLR only"
             rows.append(row)
             traces[(form, mu)] = {"removed": removed, "kept": kept, "other": other}
+            if mu != shown:
+                continue
+            # The control: with the learning rate kept, the other data set does change the path.
+            other_kept = run(form, mu, lr, k, steps, seed, A, B, remove=False)
+            row.other_data_difference_kept = float(np.max(np.abs(other_kept.weights[k:] - kept.weights[k:])))
             g, g_other = removed.gradient_at_removal, other.gradient_at_removal
             proofs.append(GradientFreeProof(
                 form, mu, A.name, B.name, gradient_cosine=_cosine(g, g_other),
@@ -406,13 +415,13 @@ def _ema_run(problem: Problem, scale: float, alpha: float, beta: float, steps: i
     hits = np.flatnonzero(np.isfinite(loss) & (loss <= target))
     return loss, dict(loss_start=float(finite[0]), loss_end=end,
                       steps_to_target=int(hits[0]) if hits.size else None,
-                      diverged=not math.isfinite(end) or end > finite[0],
+                      diverged=bool(not math.isfinite(end) or end > finite[0]),
                       max_weight=float(np.max(np.abs(w))), max_step=max_step,
                       max_gradient=float(np.max(largest_g)), bound_ratio=ratio)
 
 
 def ema_loss_scale(scales: Sequence[float] = (0.01, 1.0, 100.0), beta: float = 0.9, steps: int = 100,
-                   alphas: Sequence[float] = tuple(10.0 ** e for e in range(-5, 6)), target: float = 0.35,
+                   alphas: Sequence[float] = tuple(10.0 ** e for e in range(-3, 5)), target: float = 0.35,
                    seed: int = 0, dataset: str = "moons") -> ScaleResult:
     """Part 2: EMAMomentum with α = 1 and with the best α of a grid, on the loss times each scale."""
     _check_int(steps, "steps", 1)
@@ -556,8 +565,8 @@ def format_coasting(result: CoastingResult) -> str:
                            "cos before", "cos after", f"on {s['other_dataset']}", f"same on {s['other_dataset']}",
                            "as t → ∞"], table))
         out += notes
-    shown = 0.9 if 0.9 in s["momenta"] else s["momenta"][0]
-    proofs = [p for p in result.proofs if p.momentum == shown]
+    shown = proof_momentum(s["momenta"])
+    proofs = result.proofs
     if proofs:
         out += ["", f"Gradient-free? After the removal, continue on {s['other_dataset']} instead of {s['dataset']} "
                     f"(μ = {shown:g}; the two data sets' gradients disagree):"]
@@ -602,18 +611,22 @@ def format_report(experiment: Experiment) -> str:
 
 
 def as_dict(obj):
-    """A JSON-friendly copy of a result (dataclasses, arrays and tuples keys flattened)."""
+    """A JSON-friendly copy of a result: dataclasses as dicts (with their verdicts), no per-step traces."""
     if dataclasses.is_dataclass(obj):
-        return {f.name: as_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if f.name not in ("traces", "curves", "gradient_at_removal")}
+        d = {f.name: as_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+             if f.name not in ("traces", "curves", "gradient_at_removal")}
+        for name in ("gradient_free", "verdict"):
+            if hasattr(type(obj), name):
+                d[name] = getattr(obj, name)
+        return d
     if isinstance(obj, dict):
         return {str(k): as_dict(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [as_dict(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        return as_dict(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
+        return None     # JSON has no NaN or infinity
     return obj

@@ -135,8 +135,8 @@ def load_checkpoint(path) -> Checkpoint:
     except (ValueError, OSError) as exc:
         raise CheckpointError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # damage numpy does not name: zlib.error, a garbled .npy header, ...
-        raise CheckpointError(f"{path}: damaged data inside the archive ({type(exc).__name__}: {exc}); the file is corrupt, "
-                              f"train again or use another checkpoint") from None
+        raise CheckpointError(f"{path}: damaged data inside the archive ({type(exc).__name__}: {exc}); the file is "
+                              f"corrupt, train again or use another checkpoint") from None
     fmt = arrays.pop("format", None)
     meta_array = arrays.pop("meta", None)
     if fmt is None or meta_array is None or fmt.dtype.kind != "U" or str(fmt) != FORMAT:

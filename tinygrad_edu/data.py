@@ -71,9 +71,12 @@ class Dataset:
         return self.n_classes if self.task == "classification" else self.y_train.shape[1]
 
     def describe(self) -> str:
-        kind = f"{self.n_classes} classes" if self.task == "classification" else f"regression, {self.n_outputs} target(s)"
-        return (f"{self.name or 'data'}: {len(self.X_train)} train + {len(self.X_test)} test samples, "
-                f"{self.n_features} features, {kind}")
+        if self.task == "classification":
+            kind = f"{self.n_classes} classes"
+        else:
+            kind = f"regression, {self.n_outputs} target{'s' if self.n_outputs > 1 else ''}"
+        features = f"{self.n_features} feature{'s' if self.n_features > 1 else ''}"
+        return f"{self.name or 'data'}: {len(self.X_train)} train + {len(self.X_test)} test samples, {features}, {kind}"
 
 
 def _rng(seed) -> np.random.Generator:
@@ -305,7 +308,8 @@ def _load_npz(path: Path):
     except (ValueError, OSError) as exc:
         raise DataError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # damage numpy does not name: zlib.error, a garbled .npy header, ...
-        raise DataError(f"{path}: damaged data inside the archive ({type(exc).__name__}: {exc}); save the file again") from None
+        raise DataError(f"{path}: damaged data inside the archive ({type(exc).__name__}: {exc}); "
+                        f"save the file again") from None
     missing = [k for k in ("X", "y") if k not in arrays]
     if missing:
         found = ", ".join(sorted(arrays)) or "none"

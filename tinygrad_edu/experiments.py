@@ -213,10 +213,14 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
     from . import nn
     for name, value in (("epochs", config.epochs), ("batch_size", config.batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name.replace('_', ' ')} = {value!r}: use an integer >= 1", "--" + name.replace("_", "-"))
+            raise ConfigError(f"{name.replace('_', ' ')} = {value!r}: use an integer >= 1",
+                              "--" + name.replace("_", "-"))
     hidden = parse_hidden(config.hidden)
     cls = optimizer_class(config.optimizer)
     kwargs = _optimizer_kwargs(cls, config)
+    if config.data_file and (config.n is not None or config.noise is not None):
+        option = "--samples" if config.n is not None else "--noise"
+        raise ConfigError(f"{option} applies to the built-in data sets, not to a --data file; leave it out", option)
     try:
         if config.data_file:
             data = load_dataset(config.data_file, seed=config.seed,
@@ -300,7 +304,9 @@ def save_run(run: Run, history: History, out, seconds: Optional[float] = None, p
         from .viz.plots import save_figure, training_curves
         paths["plot"] = out / "loss.png"
         c = run.config
-        title = f"{c.data_file or c.dataset}, {c.optimizer}" + (f", lr={run.optimizer.lr:g}" if hasattr(run.optimizer, "lr") else "")
+        data = Path(c.data_file).name if c.data_file else c.dataset
+        lr = f", lr={run.optimizer.lr:g}" if hasattr(run.optimizer, "lr") else ""
+        title = f"{data}, {c.optimizer}{lr}"
         save_figure(training_curves(history, title=title), paths["plot"])
     return paths
 

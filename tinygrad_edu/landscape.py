@@ -14,11 +14,13 @@ The four landscapes, each chosen to show one behaviour:
 
 - ``quadratic``  f = ½x² + y²: a round-ish bowl. Plain gradient descent walks straight
   in; momentum with μ = 0.9 overshoots and spirals in, and a higher μ circles longer.
-- ``ravine``     f = ½x² + 50y²: a long narrow valley (curvatures 1 and 100). At the
-  learning rate that is best for it, 1.9/100, SGD flips across the valley at every step
-  (the steep coordinate y changes sign each time, since y ← (1 − 1.9)·y) while crawling
-  along the floor (x ← 0.981·x). Momentum, with a smaller learning rate, averages the
-  back-and-forth gradients away and keeps the consistent pull along the floor.
+- ``ravine``     f = ½x² + 50y²: a long narrow valley (curvatures 1 and 100). At its best
+  learning rate, 2/(1 + 100) ≈ 0.0198 (the one that minimises the slowest factor), SGD
+  multiplies x by 0.98 and y by −0.98 at every step: it bounces from wall to wall (the steep
+  coordinate y changes sign at every step) while it crawls along the floor. Momentum
+  (μ = 0.9, η = 0.005) adds up the gradients: the across-the-valley components alternate and
+  cancel, the along-the-floor ones agree and add up, so the zig-zag is damped (every
+  direction shrinks by √μ ≈ 0.95 per step) and the walker reaches the minimum first.
 - ``rosenbrock`` f = (1 − x)² + 100(y − x²)²: a curved banana valley with its minimum at
   (1, 1). Curvature up to ~1000 across the valley forces a small learning rate (SGD
   diverges above ~2e-3), which makes progress along the valley slow.
@@ -43,7 +45,7 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = ["Landscape", "Trajectory", "LANDSCAPES", "landscape_names", "get_landscape", "evaluate",
-           "default_hyperparameters", "run_trajectory", "run_trajectories", "grid"]
+           "default_hyperparameters", "run_trajectory", "run_trajectories", "grid", "format_trajectories"]
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,9 @@ LANDSCAPES: dict = {
     "ravine": Landscape(
         "ravine", "f = ½x² + 50y²", _ravine, "∇f = (x, 100y)",
         minima=((0.0, 0.0),), start=(-8.0, 1.0), steps=150, xlim=(-9.0, 2.0), ylim=(-1.5, 1.5),
-        lr={"sgd": 0.019, "momentum": 0.005, "nesterov": 0.005, "ema-momentum": 0.05, "momentum-no-lr": 0.005,
+        lr={"sgd": 0.0198, "momentum": 0.005, "nesterov": 0.005, "ema-momentum": 0.05, "momentum-no-lr": 0.005,
             "adam": 0.1, "adamw": 0.1, "rmsprop": 0.02, "adagrad": 1.0},
-        note="curvatures 1 and 100: SGD at lr = 1.9/100 zig-zags across; momentum damps the zig-zag"),
+        note="curvatures 1 and 100: SGD at its best lr, 2/101, zig-zags across; momentum damps the zig-zag"),
     "rosenbrock": Landscape(
         "rosenbrock", "f = (1 − x)² + 100(y − x²)²", _rosenbrock, "∇f = (−2(1 − x) − 400x(y − x²), 200(y − x²))",
         minima=((1.0, 1.0),), start=(-1.2, 1.0), steps=1000, xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
@@ -220,7 +222,7 @@ def default_hyperparameters(landscape, optimizer: str) -> dict:
     cls = _optimizer_class(optimizer)
     if not _takes(cls, "lr"):
         return {}
-    name = optimizer if isinstance(optimizer, str) else getattr(cls, "__name__", "").lower()
+    name = getattr(cls, "cli_name", "") or getattr(cls, "__name__", str(cls))
     if name in fn.lr:
         return {"lr": fn.lr[name]}
     default = inspect.signature(cls).parameters["lr"].default
@@ -292,3 +294,29 @@ def run_trajectories(landscape, optimizers, steps: Optional[int] = None, start=N
                 hyper["momentum"] = momentum
         out.append(run_trajectory(landscape, name, steps=steps, start=start, **hyper))
     return out
+
+
+def format_trajectories(trajectories: list, tol: float = 1e-2) -> str:
+    """A plain-text table: where each optimizer ended, how close, how fast, how much it zig-zagged."""
+    if not trajectories:
+        return ""
+    fn = get_landscape(trajectories[0].landscape)
+    f_min = min(fn.value(m) for m in fn.minima)
+    header = ["optimizer", "hyperparameters", "final (x, y)", "f − f*", f"steps to within {tol:g}",
+              "y sign changes", "path length"]
+    rows = []
+    for tr in trajectories:
+        hyper = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
+                          for k, v in tr.hyperparameters.items()) or "(defaults)"
+        reach = tr.steps_to_reach(tol)
+        if tr.diverged_at is not None:
+            final, gap, reach_text = "diverged", "–", f"diverged at step {tr.diverged_at}"
+        else:
+            final = f"({tr.final[0]:+.4f}, {tr.final[1]:+.4f})"
+            gap = f"{max(tr.loss[-1] - f_min, 0.0):.3g}"
+            reach_text = "not within the run" if reach is None else f"step {reach}"
+        rows.append([tr.optimizer, hyper, final, gap, reach_text, str(tr.sign_changes(1)), f"{tr.path_length():.3g}"])
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -104,11 +104,16 @@ class Module(metaclass=_NamesAfterInit):
     def named_parameters(self, prefix: str = "") -> Iterator[tuple]:
         """(name, Tensor) for every parameter, in a stable order: attributes in the order they were set."""
         seen = set()
-        for path, module in self.named_modules(prefix):
+
+        def walk(module, path):
             for name, item in module._items():
-                if isinstance(item, Tensor) and item.requires_grad and id(item) not in seen:
+                full = f"{path}.{name}" if path else name
+                if isinstance(item, Module):
+                    yield from walk(item, full)
+                elif item.requires_grad and id(item) not in seen:
                     seen.add(id(item))
-                    yield (f"{path}.{name}" if path else name), item
+                    yield full, item
+        yield from walk(self, prefix)
 
     def parameters(self) -> list:
         return [p for _, p in self.named_parameters()]
@@ -317,18 +322,15 @@ def _values(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _squeeze_last(shape: tuple) -> tuple:
-    return shape[:-1] if shape and shape[-1] == 1 else shape
-
-
 def _fit_target(fn: str, pred: Tensor, target, what: str = "target"):
-    """`target` reshaped to pred's shape when they differ only by a trailing 1 ((N, 1) vs (N,))."""
+    """`target` reshaped to pred's shape when one of them has an extra trailing 1 ((N, 1) vs (N,))."""
     t_shape = np.shape(target.data if isinstance(target, Tensor) else target)
-    if t_shape == pred.shape:
+    p_shape = pred.shape
+    if t_shape == p_shape:
         return target
-    if _squeeze_last(t_shape) == _squeeze_last(pred.shape):
-        return target.reshape(pred.shape) if isinstance(target, Tensor) else np.reshape(target, pred.shape)
-    raise ShapeError(f"{fn}: prediction of shape {pred.shape} and {what} of shape {t_shape} do not match; "
+    if (p_shape[-1:] == (1,) and p_shape[:-1] == t_shape) or (t_shape[-1:] == (1,) and t_shape[:-1] == p_shape):
+        return target.reshape(p_shape) if isinstance(target, Tensor) else np.reshape(target, p_shape)
+    raise ShapeError(f"{fn}: prediction of shape {p_shape} and {what}s of shape {t_shape} do not match; "
                      f"pass one {what} per prediction")
 
 
@@ -349,7 +351,7 @@ def _class_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
                          f"pass one integer class label per row")
     if y.dtype.kind == "f":
         if not np.all(y == np.round(y)):
-            raise ValueError(f"{fn}: labels must be whole class indices, got {y[y != np.round(y)][0]!r}")
+            raise ValueError(f"{fn}: labels must be whole class indices, got {float(y[y != np.round(y)][0])!r}")
         y = y.astype(np.intp)
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{fn}: labels must be integer class indices, got dtype {y.dtype}")
@@ -408,7 +410,7 @@ def hinge(scores, labels) -> Tensor:
     if s.ndim == 2 and s.shape[1] != 1 or s.ndim > 2:
         raise ShapeError(f"hinge: scores must have shape (N,) or (N, 1), got {s.shape}; "
                          f"use cross_entropy for several classes")
-    y = _fit_target("hinge", s, _binary_labels("hinge", labels), "labels")
+    y = _fit_target("hinge", s, _binary_labels("hinge", labels), "label")
     return (1 - s * y).relu().mean()
 
 

@@ -133,13 +133,26 @@ def run(path: Path, workdir: Path = HERE) -> list:
                     with contextlib.redirect_stdout(out):
                         exec(code, namespace)
                 except Exception as exc:
-                    raise ChapterError(f"{path.name}, block at line {block.line}: "
-                                       f"{type(exc).__name__}: {exc}") from exc
+                    raise ChapterError(_describe_failure(path, block, exc)) from exc
                 block.output = out.getvalue()
         finally:
             if "matplotlib.pyplot" in sys.modules:
                 sys.modules["matplotlib.pyplot"].close("all")
     return blocks
+
+
+def _describe_failure(path: Path, block: Block, exc: BaseException) -> str:
+    """'01-x.md, line 57 (block at line 50): AssertionError: ...' plus the failing line of the chapter."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:                      # the innermost frame that runs the chapter's own code
+        if tb.tb_frame.f_code.co_filename == str(path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    where = f"line {line} (block at line {block.line})" if line else f"block at line {block.line}"
+    message = f"{path.name}, {where}: {type(exc).__name__}: {exc}"
+    if line:
+        message += "\n    " + path.read_text(encoding="utf-8").splitlines()[line - 1].strip()
+    return message
 
 
 def rewrite(text: str, blocks: list) -> str:

@@ -10,6 +10,7 @@ nothing needs closing. matplotlib is imported inside the functions, so importing
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 from pathlib import Path
@@ -61,10 +62,21 @@ def smooth(values, window: int) -> list:
     return out
 
 
+def _quiet_overflow(draw):
+    """Draw without overflow warnings: a diverged run's losses reach 1e300, and drawing them is still fine."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        import numpy as np
+        with np.errstate(over="ignore", invalid="ignore"):
+            return draw(*args, **kwargs)
+    return wrapper
+
+
 def _has_accuracy(history) -> bool:
     return any(not math.isnan(a) for a in history.test_accuracy)
 
 
+@_quiet_overflow
 def training_curves(history, title: Optional[str] = None):
     """Loss (per step, and on the whole train/test sets after each epoch) and, for classification, accuracy."""
     with_acc = _has_accuracy(history)
@@ -96,6 +108,7 @@ def training_curves(history, title: Optional[str] = None):
     return fig
 
 
+@_quiet_overflow
 def comparison_curves(histories: Mapping[str, object], title: Optional[str] = None, target: Optional[float] = None):
     """One line per run (e.g. per optimizer): the minibatch loss, smoothed, against the step.
 

@@ -1,0 +1,288 @@
+"""`edu train`, `edu compare`, `edu optimizers`: outputs, files, resume, and every bad input."""
+import csv
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from tinygrad_edu import experiments, optim
+
+SMALL = ["--samples", "160", "--epochs", "3"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def arrays(path):
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+# ----- edu train ------------------------------------------------------------------------------
+
+def test_default_run_reaches_97_percent():
+    result = run("train")
+    assert result.exit_code == 0, result.output
+    accuracy = float(re.search(r"test\s+loss [\d.]+\s+accuracy ([\d.]+)%", result.output).group(1))
+    assert accuracy >= 97.0
+    assert "finished: 360 steps, 30 epochs" in result.output          # ⌈375 / 32⌉ = 12 steps per epoch
+    assert "Momentum(lr=0.05, momentum=0.9)" in result.output
+
+
+def test_out_writes_metrics_config_model_and_plot(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", *SMALL, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "loss.png", "metrics.csv", "model.npz"]
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert len(rows) == 1 + 3 * 4 and rows[-1]["test_accuracy"] != ""
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["optimizer"] == "momentum" and record["result"]["stopped"] == "finished"
+    assert record["result"]["test_loss"] == float(rows[-1]["test_loss"])
+    saved = arrays(out / "model.npz")
+    assert "model/layers.0.W" in saved and "optimizer/state.0.momentum_buffer" in saved
+    assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_optimizer_options_come_from_the_optimizer():
+    adam = run("train", "--optimizer", "adam", "--help").output
+    assert "--betas" in adam and "--amsgrad / --no-amsgrad" in adam and "0 <= beta1 < 1" in adam
+    assert not re.search(r"^\s+--momentum", adam, re.M)           # only in the examples, not as an option
+    momentum = run("train", "--help").output
+    assert "--momentum" in momentum and "0 <= momentum < 1" in momentum
+    sgd = run("train", "--optimizer=sgd", "--help").output
+    assert "--nesterov / --no-nesterov" in sgd and "--dampening" in sgd
+
+
+def test_optimizer_hyperparameters_reach_the_optimizer():
+    result = run("train", *SMALL, "--optimizer", "sgd", "--lr", "0.2", "--momentum", "0.8", "--nesterov",
+                 "--schedule", "cosine")
+    assert result.exit_code == 0, result.output
+    assert "SGD(lr=0.2, momentum=0.8, dampening=0.0, weight_decay=0.0, nesterov=True)" in result.output
+    result = run("train", *SMALL, "--optimizer", "adam", "--betas", "0.8,0.99")
+    assert "betas=(0.8, 0.99)" in result.output and result.exit_code == 0
+
+
+def test_optimizer_from_a_module_path(tmp_path, monkeypatch):
+    (tmp_path / "my_optimizers.py").write_text(
+        "import numpy as np\n"
+        "from tinygrad_edu.optim import Optimizer\n"
+        "from tinygrad_edu.optim.base import learning_rate, unit_interval\n"
+        "class SignSGD(Optimizer):\n"
+        "    cli_name = 'my-sign-sgd'\n"
+        "    formula = 'w <- w - lr*sign(g)'\n"
+        "    hyper = (learning_rate(), unit_interval('shrink', 'unused knob'))\n"
+        "    def __init__(self, params, lr=0.01, shrink=0.5):\n"
+        "        super().__init__(params, lr=lr, shrink=shrink)\n"
+        "    def update(self, w, g, state):\n"
+        "        w -= self.lr * np.sign(g)\n")
+    monkeypatch.chdir(tmp_path)
+    assert "--shrink" in run("train", "--optimizer", "my_optimizers:SignSGD", "--help").output
+    result = run("train", *SMALL, "--optimizer", "my_optimizers:SignSGD", "--shrink", "0.25")
+    assert result.exit_code == 0, result.output
+    assert "SignSGD(lr=0.01, shrink=0.25)" in result.output
+
+
+def test_own_csv_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    lines = ["a,b,c,label"] + [f"{r[0]},{r[1]},{r[2]},{t}" for r, t in zip(X, y)]
+    (tmp_path / "mine.csv").write_text("\n".join(lines) + "\n")
+    result = run("train", "--data", tmp_path / "mine.csv", "--epochs", "20")
+    assert result.exit_code == 0, result.output
+    assert "mine.csv: 90 train + 30 test samples, 3 features, 2 classes" in result.output
+    assert float(re.search(r"test\s+loss [\d.]+\s+accuracy ([\d.]+)%", result.output).group(1)) > 85
+
+
+def test_digits_and_regression():
+    result = run("train", "--dataset", "digits", "--samples", "300", "--epochs", "2", "--hidden", "32")
+    assert result.exit_code == 0 and "64 features, 10 classes" in result.output
+    result = run("train", "--dataset", "sine", *SMALL)
+    assert result.exit_code == 0 and "mse loss" in result.output
+    assert "accuracy" not in result.output.split("finished")[1]          # no accuracy for regression
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--optimizer", "adamm"], r"unknown optimizer 'adamm' \(did you mean 'adam'"),
+    (["--dataset", "moon"], r"unknown dataset 'moon'; did you mean 'moons'\?"),
+    (["--lr", "0"], r"lr=0.0 is out of range; use lr > 0"),
+    (["--lr", "-0.1"], r"use lr > 0"),
+    (["--momentum", "1.5"], r"momentum=1.5 is out of range; use 0 <= momentum < 1"),
+    (["--optimizer", "ema-momentum", "--beta", "1"], r"beta=1.0 is out of range"),
+    (["--optimizer", "adam", "--betas", "0.9,1.5"], r"out of range; use 0 <= beta1 < 1"),
+    (["--optimizer", "heavy-ball", "--lr", "0.1"], r"heavy-ball has no learning rate; its step is set by --mass"),
+    (["--hidden", "16,x"], r"hidden layer sizes '16,x' are not a comma-separated list of positive integers"),
+    (["--hidden", "16,,16"], r"not a comma-separated list"),
+    (["--hidden", "0"], r"not a comma-separated list"),
+    (["--epochs", "0"], r"epochs = 0: use an integer >= 1"),
+    (["--batch-size", "0"], r"batch size = 0: use an integer >= 1"),
+    (["--activation", "relux"], r"unknown activation 'relux'; did you mean 'relu'\?"),
+    (["--loss", "mse"], r"loss mse is for regression"),
+    (["--loss", "hinge", "--dataset", "spiral"], r"needs two classes, but spiral has 3"),
+    (["--schedule", "cosin"], r"unknown schedule 'cosin' \(did you mean 'cosine'\?\)"),
+    (["--samples", "2"], r"n=2 samples is too few"),
+    (["--noise", "-1"], r"noise=-1.0 must be a finite number >= 0"),
+    (["--data", "/no/such/file.csv"], r"file\.csv: no such file; check the path"),
+    (["--data", "x.csv", "--dataset", "moons"], r"give either --dataset or --data FILE, not both"),
+    (["--optimizer", "sgd", "--nesterov"], r"nesterov=True needs momentum > 0"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = run("train", *args)
+    assert result.exit_code == 2, result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1 and re.search(message, error_lines[0]), result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1,2,0\n3,4\n", r"bad\.csv, line 2: 2 values, but the first data row has 3"),
+    ("1,2,0\n3,abc,1\n", r"bad\.csv, line 2, column 2: text 'abc' where a number belongs"),
+    ("1,2,0\n3,NaN,1\n", r"bad\.csv, line 2, column 2: missing value \('NaN'\)"),
+])
+def test_bad_csv_names_file_line_and_fix(tmp_path, text, message):
+    (tmp_path / "bad.csv").write_text(text)
+    result = run("train", "--data", tmp_path / "bad.csv")
+    assert result.exit_code == 2 and re.search(message, result.output) and "Traceback" not in result.output
+
+
+def test_unreadable_data_and_unwritable_out(tmp_path):
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00binary")
+    result = run("train", "--data", tmp_path / "bin.csv")
+    assert result.exit_code == 2 and "not a text file" in result.output
+    (tmp_path / "afile").write_text("")
+    result = run("train", *SMALL, "--out", tmp_path / "afile" / "run")
+    assert result.exit_code == 2 and "cannot write to" in result.output and "choose a folder" in result.output
+    result = run("train", *SMALL, "--out", tmp_path / "afile")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_divergence_stops_with_the_step_and_a_smaller_lr(tmp_path):
+    result = run("train", "--dataset", "sine", "--lr", "5", "--epochs", "50", "--out", tmp_path / "d")
+    assert result.exit_code == 1
+    message = re.search(r"Error: loss became inf at step (\d+): training diverged; use a smaller learning rate "
+                        r"\(lr=5 now, try 0\.5\)", result.output)
+    assert message, result.output
+    rows = list(csv.DictReader((tmp_path / "d" / "metrics.csv").open()))
+    assert int(rows[-1]["step"]) == int(message.group(1)) - 1            # metrics up to the bad step are kept
+    assert json.loads((tmp_path / "d" / "config.json").read_text())["result"]["stopped"] == "diverged"
+
+
+# ----- Ctrl-C and --resume ---------------------------------------------------------------------------
+
+@pytest.fixture
+def interrupt_at(monkeypatch):
+    """Make the next `edu train` stop as if Ctrl-C were pressed after step k."""
+    real = experiments.fit_run
+
+    def arm(k):
+        def fit_run(run, history=None, on_step=None):
+            def step(h):
+                if on_step:
+                    on_step(h)
+                if h.steps == k:
+                    raise KeyboardInterrupt
+            monkeypatch.setattr(experiments, "fit_run", real)            # only the first run is interrupted
+            return real(run, history, on_step=step)
+        monkeypatch.setattr(experiments, "fit_run", fit_run)
+    return arm
+
+
+@pytest.mark.parametrize("extra", [[], ["--optimizer", "adam", "--schedule", "warmup:10:cosine"]],
+                         ids=["momentum", "adam-warmup-cosine"])
+def test_interrupted_run_resumes_to_the_same_bits(tmp_path, interrupt_at, extra):
+    args = ["train", "--samples", "200", "--epochs", "6", *extra]
+    whole = run(*args, "--out", tmp_path / "whole")
+    assert whole.exit_code == 0
+    interrupt_at(17)
+    stopped = run(*args, "--out", tmp_path / "cut")
+    assert stopped.exit_code == 130
+    assert "interrupted after step 17 (epoch 4, batch 2 of 5); saved a checkpoint in" in stopped.output
+    assert f"resume with: edu train --resume {tmp_path / 'cut'}" in stopped.output
+    assert "loss.png" not in {p.name for p in (tmp_path / "cut").iterdir()}
+    resumed = run("train", "--resume", tmp_path / "cut")
+    assert resumed.exit_code == 0, resumed.output
+    a, b = arrays(tmp_path / "whole" / "model.npz"), arrays(tmp_path / "cut" / "model.npz")
+    assert a.keys() == b.keys()
+    for key in a:                               # weights, optimizer and schedule state, history: all equal
+        if key == "schedule/then.t":            # LinearWarmup sets then.t on load but never steps it (reported)
+            continue
+        assert np.array_equal(a[key], b[key]), key
+    assert (tmp_path / "whole" / "metrics.csv").read_text() == (tmp_path / "cut" / "metrics.csv").read_text()
+
+
+def test_interrupt_without_out_saves_under_runs(tmp_path, monkeypatch, interrupt_at):
+    monkeypatch.chdir(tmp_path)
+    interrupt_at(3)
+    result = run("train", *SMALL)
+    assert result.exit_code == 130
+    folder = re.search(r"resume with: edu train --resume (\S+)", result.output).group(1)
+    assert folder.startswith("runs/moons-momentum-")
+    assert run("train", "--resume", folder).exit_code == 0
+
+
+def test_resume_errors(tmp_path):
+    assert run("train", *SMALL, "--out", tmp_path / "done").exit_code == 0
+    result = run("train", "--resume", tmp_path / "done")
+    assert result.exit_code == 2 and "already finished" in result.output
+    result = run("train", "--resume", tmp_path / "done", "--lr", "0.1")
+    assert result.exit_code == 2 and "leave out --lr" in result.output
+    result = run("train", "--resume", tmp_path / "nowhere")
+    assert result.exit_code == 2 and "no such folder" in result.output
+    (tmp_path / "done" / "model.npz").write_bytes(b"garbage")
+    result = run("train", "--resume", tmp_path / "done")
+    assert result.exit_code == 2 and "not an .npz archive" in result.output and "Traceback" not in result.output
+
+
+# ----- edu compare, edu optimizers --------------------------------------------------------------------
+
+def test_compare_table_and_figure(tmp_path):
+    result = run("compare", "--optimizers", "sgd,momentum,nesterov,adam", *SMALL, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    table = [line.split() for line in result.output.splitlines()]
+    assert [r[0] for r in table if r and r[0] in ("sgd", "momentum", "nesterov", "adam")] == \
+        ["sgd", "momentum", "nesterov", "adam"]
+    assert "steps to loss 0.1" in result.output
+    assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
+    assert [r["optimizer"] for r in rows] == ["sgd", "momentum", "nesterov", "adam"]
+    first = {name: list(csv.DictReader((tmp_path / f"metrics-{name}.csv").open()))[0]["train_loss"]
+             for name in ("sgd", "momentum", "nesterov", "adam")}
+    assert len(set(first.values())) == 1                       # same data, same initial weights
+
+
+def test_compare_bad_input():
+    for args, message in ((["--optimizers", "sgd,adamm"], "unknown optimizer 'adamm'"),
+                          (["--optimizers", "sgd,sgd"], "listed twice"),
+                          (["--lr", "0"], "lr=0.0 must be > 0"),
+                          (["--hidden", "a"], "comma-separated list")):
+        result = run("compare", *args)
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_optimizers_lists_every_optimizer_with_its_formula():
+    result = run("optimizers")
+    assert result.exit_code == 0
+    for name in optim.names():
+        cls = optim.get(name)
+        assert cls.formula in result.output and f"{cls.cli_name}  ({cls.__name__})" in result.output
+    assert "edu train uses lr=0.05" in result.output
+    one = run("optimizers", "adam")
+    assert one.exit_code == 0 and "--betas" in one.output and "momentum  (Momentum)" not in one.output
+    assert run("optimizers", "nope").exit_code == 2
+
+
+def test_installed_edu_command(tmp_path):
+    """The console script itself (CliRunner covers the rest): the default run, as a user types it."""
+    edu = shutil.which("edu") or pytest.fail("the `edu` command is not installed; run `pip install -e .`")
+    done = subprocess.run([edu, "train"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "finished: 360 steps, 30 epochs" in done.stdout and "Traceback" not in done.stderr
+    assert float(re.search(r"test\s+loss [\d.]+\s+accuracy ([\d.]+)%", done.stdout).group(1)) >= 97.0
+    assert list(tmp_path.iterdir()) == []              # no --out: nothing written

@@ -1,0 +1,85 @@
+"""Losses and layers against PyTorch (float64): values and gradients."""
+import numpy as np
+import pytest
+
+from tinygrad_edu import Tensor, nn
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def both(z):
+    return Tensor(z.copy(), requires_grad=True), torch.tensor(z.copy(), requires_grad=True)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+def test_cross_entropy_equals_torch(scale):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((7, 4)) * scale
+    y = rng.integers(0, 4, 7)
+    ours, theirs = both(z)
+    a, b = nn.cross_entropy(ours, y), F.cross_entropy(theirs, torch.from_numpy(y))
+    a.backward()
+    b.backward()
+    assert a.item() == pytest.approx(b.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+def test_binary_cross_entropy_equals_torch(scale):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((9, 1)) * scale
+    y = rng.random(9)                                    # soft targets in [0, 1]
+    ours, theirs = both(z)
+    a = nn.binary_cross_entropy_with_logits(ours, y)
+    b = F.binary_cross_entropy_with_logits(theirs, torch.from_numpy(y.reshape(9, 1)))
+    a.backward()
+    b.backward()
+    assert a.item() == pytest.approx(b.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=0, atol=1e-14)
+
+
+def test_mse_and_hinge_equal_torch():
+    rng = np.random.default_rng(2)
+    z, t = rng.standard_normal((6, 1)), rng.standard_normal(6)
+    ours, theirs = both(z)
+    a, b = nn.mse(ours, t), F.mse_loss(theirs, torch.from_numpy(t.reshape(6, 1)))
+    a.backward()
+    b.backward()
+    assert a.item() == pytest.approx(b.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), atol=1e-15)
+    y = np.sign(rng.standard_normal(6))
+    ours, theirs = both(z)
+    a = nn.hinge(ours, y)
+    b = torch.relu(1 - theirs[:, 0] * torch.from_numpy(y)).mean()
+    a.backward()
+    b.backward()
+    assert a.item() == pytest.approx(b.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), atol=1e-15)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_forward_and_gradients_equal_torch(activation):
+    model = nn.MLP([3, 8, 8, 2], activation=activation, seed=0)
+    layers = []
+    act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[activation]
+    for m in model.layers:
+        if isinstance(m, nn.Linear):
+            lin = torch.nn.Linear(m.in_features, m.out_features, dtype=torch.float64)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(m.W.data.T))      # torch stores W as (out, in)
+                lin.bias.copy_(torch.from_numpy(m.b.data))
+            layers.append(lin)
+        else:
+            layers.append(act())
+    ref = torch.nn.Sequential(*layers)
+    x = np.random.default_rng(3).standard_normal((10, 3))
+    y = np.random.default_rng(4).integers(0, 2, 10)
+    loss = nn.cross_entropy(model(x), y)
+    ref_loss = F.cross_entropy(ref(torch.from_numpy(x)), torch.from_numpy(y))
+    loss.backward()
+    ref_loss.backward()
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-12)
+    for m, r in zip(model.layers[::2], layers[::2]):
+        np.testing.assert_allclose(m.W.grad, r.weight.grad.numpy().T, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(m.b.grad, r.bias.grad.numpy(), rtol=0, atol=1e-13)
