@@ -124,22 +124,30 @@ def torch_setup(X, y, weights, loss):
     return step
 
 
-def time_steps(step, target_seconds):
-    """Seconds per step: the best of several rounds (the least disturbed by the machine)."""
-    step()
-    n, elapsed = 1, 0.0
-    while elapsed < target_seconds / 10:  # calibrate a round to ~1/10 of the budget
-        n *= 2
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        elapsed = time.perf_counter() - start
-    best = elapsed / n
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        best = min(best, (time.perf_counter() - start) / n)
+def time_interleaved(steps: dict, target_seconds: float, rounds: int = 7) -> dict:
+    """Seconds per step for each implementation: the best round of several.
+
+    The implementations take turns round by round, so a burst of load from elsewhere on the
+    machine hits all of them alike, and the best round is the least disturbed one.
+    """
+    counts = {}
+    for name, step in steps.items():
+        step()
+        n, elapsed = 1, 0.0
+        while elapsed < target_seconds / (rounds * len(steps)):  # calibrate one round
+            n *= 2
+            start = time.perf_counter()
+            for _ in range(n):
+                step()
+            elapsed = time.perf_counter() - start
+        counts[name] = n
+    best = {name: float("inf") for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(counts[name]):
+                step()
+            best[name] = min(best[name], (time.perf_counter() - start) / counts[name])
     return best
 
 
@@ -160,7 +168,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="shorter timing rounds")
     parser.add_argument("--tasks", default="M,S,D,L")
     args = parser.parse_args(argv)
-    budget = 0.3 if args.quick else 1.5
+    budget = 1.0 if args.quick else 6.0
     try:
         import torch
         torch_version = torch.__version__
@@ -175,14 +183,14 @@ def main(argv=None):
         sizes, batch, loss = TASKS[task]
         for dtype in (np.float64, np.float32):
             check_agreement(task, dtype)
-            X, y, weights = make_problem(sizes, batch, loss, dtype)
-            t_hand = time_steps(lambda: hand_step(X, y, weights, loss), budget)
-            X, y, weights = make_problem(sizes, batch, loss, dtype)
-            t_ours = time_steps(ours_setup(sizes, X, y, weights, loss), budget)
-            t_torch = None
+            steps = {}
+            X, y, w_hand = make_problem(sizes, batch, loss, dtype)
+            steps["hand"] = lambda X=X, y=y, w=w_hand: hand_step(X, y, w, loss)
+            steps["ours"] = ours_setup(sizes, *make_problem(sizes, batch, loss, dtype), loss)
             if torch is not None:
-                X, y, weights = make_problem(sizes, batch, loss, dtype)
-                t_torch = time_steps(torch_setup(X, y, weights, loss), budget)
+                steps["torch"] = torch_setup(*make_problem(sizes, batch, loss, dtype), loss)
+            times = time_interleaved(steps, budget)
+            t_hand, t_ours, t_torch = times["hand"], times["ours"], times.get("torch")
             cells = [f"{t_hand * 1e6:,.0f} µs", f"{t_ours * 1e6:,.0f} µs",
                      f"{t_torch * 1e6:,.0f} µs" if t_torch else "–", f"{t_ours / t_hand:.2f}",
                      f"{t_torch / t_hand:.2f}" if t_torch else "–", f"{t_ours / t_torch:.2f}" if t_torch else "–"]

@@ -12,19 +12,12 @@ import pytest
 from tinygrad_edu import Tensor, nn, optim
 from tinygrad_edu.optim import HyperparameterError
 
-RNG_SEED = 1234
-
 
 # ----- helpers --------------------------------------------------------------------------
 
 def quadratic_grad(A, b):
     """∇ of L(w) = ½·wᵀAw − bᵀw, a loss whose gradient depends on where the weights are."""
     return lambda w, t: A @ w - b
-
-
-def random_grads(shape, seed=RNG_SEED):
-    rng = np.random.default_rng(seed)
-    return lambda w, t: rng.standard_normal(shape)
 
 
 def run(cls, w0, grad_fn, steps, **hp):
@@ -100,7 +93,7 @@ def test_nesterov_by_hand():
 
 def test_adagrad_by_hand():
     # s ← s + g²;  w ← w − η_t·g/(√s + ε),  η_t = η/(1 + (t − 1)·lr_decay);  g = 3, 4
-    traj, _ = run(optim.Adagrad, [0.0], lambda w, t: np.array([3.0, 4.0][t]), 2, lr=1.0, lr_decay=1.0, eps=0.0 + 1e-300)
+    traj, _ = run(optim.Adagrad, [0.0], lambda w, t: np.array([3.0, 4.0][t]), 2, lr=1.0, lr_decay=1.0, eps=1e-300)
     # s1 = 9: w1 = −3/3 = −1;  s2 = 25, η_2 = 1/2: w2 = −1 − 0.5·4/5 = −1.4
     np.testing.assert_allclose(traj[:, 0], [-1.0, -1.4], atol=1e-15)
 
@@ -196,8 +189,10 @@ def test_heavy_ball_equals_its_momentum_mapping(quad, mass, friction, dt):
             w = w - m
         np.testing.assert_allclose(ball[-1], w, rtol=0, atol=1e-10)
     if friction > 0:
-        ema, _ = run(optim.EMAMomentum, w0, quadratic_grad(A, b), 60, **optim.HeavyBall.as_ema(mass, friction, dt))
+        ema, eopt = run(optim.EMAMomentum, w0, quadratic_grad(A, b), 60, **optim.HeavyBall.as_ema(mass, friction, dt))
         np.testing.assert_allclose(ball, ema, rtol=0, atol=1e-12)
+        # the EMA of the gradients is the drag force −friction·v
+        np.testing.assert_allclose(eopt.state[0]["velocity"], -friction * opt.state[0]["velocity"], atol=1e-12)
     back = optim.HeavyBall.from_momentum(mapping["lr"], mapping["momentum"], mass)
     assert back == pytest.approx({"mass": mass, "friction": friction, "dt": dt}, abs=1e-12)
 
@@ -462,7 +457,8 @@ RESUME_CASES = [
     ("ema-momentum", {"lr": 0.2, "beta": 0.8}),
     ("heavy-ball", {"mass": 2.0, "friction": 1.5, "dt": 0.2}),
     ("nesterov", {"lr": 0.02, "momentum": 0.95}),
-    ("momentum-no-lr", {"lr": 0.02, "momentum": 0.9, "warmup_steps": 7}),
+    ("momentum-no-lr", {"lr": 0.02, "momentum": 0.9, "warmup_steps": 7}),     # removed before the save
+    ("momentum-no-lr", {"lr": 0.02, "momentum": 0.9, "warmup_steps": 15}),    # removed after the resume
     ("adagrad", {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
     ("rmsprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.01}),
     ("adam", {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True, "weight_decay": 0.01}),
@@ -828,3 +824,31 @@ def test_heavy_ball_lr_is_dt():
     assert opt.lr == 0.2
     opt.lr = 0.05
     assert opt.dt == 0.05 and opt.state_dict()["hyper.dt"] == 0.05
+
+
+def test_the_default_momentum_forms_are_one_algorithm(quad):
+    """Momentum(0.01, 0.9) = EMAMomentum(0.1, 0.9) = HeavyBall(1, 1, 0.1) = SGD(0.01, momentum=0.9)."""
+    A, b, w0 = quad
+    runs = [run(cls, w0, quadratic_grad(A, b), 40, **hp)[0] for cls, hp in
+            [(optim.Momentum, {}), (optim.EMAMomentum, {}), (optim.HeavyBall, {}), (optim.SGD, {"lr": 0.01, "momentum": 0.9})]]
+    for other in runs[1:]:
+        np.testing.assert_allclose(other, runs[0], rtol=0, atol=1e-12)
+
+
+def test_subclass_without_init_must_pass_its_hyperparameters():
+    class Bare(optim.Optimizer):
+        hyper = (optim.learning_rate(),)
+
+        def update(self, w, g, state):
+            w -= self.lr * g
+    with pytest.raises(TypeError, match="Bare: missing hyperparameter lr; pass it as a keyword argument"):
+        Bare([Tensor([1.0], requires_grad=True)])
+    with pytest.raises(HyperparameterError, match="Bare: unknown hyperparameter 'momentum'; it takes lr"):
+        Bare([Tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    p = Tensor([1.0], requires_grad=True)
+    opt = Bare([p], lr=0.5)
+    p.grad = np.array([1.0])
+    opt.step()
+    assert p.data[0] == 0.5
+    with pytest.raises(NotImplementedError, match="must implement update"):
+        optim.Optimizer([p]).step()

@@ -250,3 +250,25 @@ def test_compare_uses_the_same_data_weights_and_batches():
     for row, h in zip(result.rows, result.histories.values()):
         assert row["steps_to_target"] == h.steps_to(result.target)
         assert row["test_loss"] == h.test_loss[-1]
+
+
+# ----- plots of a History ---------------------------------------------------------------------------
+
+def test_plots_save_png_and_svg_reproducibly(tmp_path, moons):
+    from tinygrad_edu.viz.plots import comparison_curves, save_figure, smooth, training_curves
+    model = nn.MLP([2, 4, 2], seed=0)
+    history = fit(model, optim.SGD(model.parameters(), lr=0.1), moons, epochs=2, batch_size=32)
+    fig = training_curves(history, title="t")
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    loss_lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(loss_lines["test loss"].get_ydata()) == history.test_loss
+    for name in ("a.svg", "b.svg", "a.png", "b.png"):
+        save_figure(fig, tmp_path / name)
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()      # no date, fixed ids
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "a.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match=r"unknown image type '\.jpg'; end the name with \.png or \.svg"):
+        save_figure(fig, tmp_path / "c.jpg")
+    both = comparison_curves({"x": history, "y": history}, target=0.5)
+    assert [line.get_label() for line in both.axes[0].get_lines()] == ["x", "y", "target 0.5"]
+    assert smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]

@@ -141,7 +141,8 @@ def _make_optimizer(form: str, params, lr: float, momentum: float, k: int, remov
     all of them when `remove` is False). The others get lr = 0 from the caller at step k.
     """
     if form == "lr-inside":
-        return optim.MomentumWithoutLR(params, lr=lr, momentum=momentum, warmup_steps=k if remove else 10 ** 9)
+        never = 10 ** 9               # a warm-up longer than any run: the learning rate is kept
+        return optim.MomentumWithoutLR(params, lr=lr, momentum=momentum, warmup_steps=k if remove else never)
     if form == "pytorch":
         return optim.SGD(params, lr=lr, momentum=momentum)
     if form == "ema":

@@ -9,16 +9,24 @@ import io
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data: bytes) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -50,7 +58,7 @@ def load_npz(path) -> dict:
             return {k: f[k] for k in f.files}
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except (ValueError, OSError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
         raise ValueError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc}); "
                          f"it may be corrupt or truncated, write it again") from None
 

@@ -25,9 +25,11 @@ The four landscapes, each chosen to show one behaviour:
   (1, 1). Curvature up to ~1000 across the valley forces a small learning rate (SGD
   diverges above ~2e-3), which makes progress along the valley slow.
 - ``saddle``     f = ½x² + ¼y⁴ − ½y²: a saddle point at (0, 0) between two minima at
-  (0, ±1). Started next to the ridge (y = 0.001), the walker first slides down to the
-  saddle, stalls where the gradient is tiny, then escapes; started exactly on the ridge
-  (y = 0) it can never leave, because ∂f/∂y = 0 there.
+  (0, ±1). Started next to the ridge (y = 0.001), SGD and momentum first slide down to the
+  saddle, stall there for dozens of steps (the gradient, and so the step, is tiny), then
+  escape as y grows by a factor (1 + η) per step. Adam divides the gradient by its own
+  size, so it takes full steps even there and barely stalls. Started exactly on the ridge
+  (y = 0) no one can leave, because ∂f/∂y = 0 there.
 
 The functions are written once with + - * ** only, so the same code evaluates a Tensor
 (for training) and a NumPy grid (for the contour plot).

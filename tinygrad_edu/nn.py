@@ -147,17 +147,18 @@ class Module(metaclass=_NamesAfterInit):
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, d) -> None:
-        """Copy the arrays of `d` into the parameters, in place. Checks everything before changing anything."""
+        """Copy the arrays of `d` into the parameters, in place. Checks everything before changing anything:
+        a missing or unexpected entry is a ValueError, a mis-shaped one a ShapeError (also a ValueError)."""
         owner = f"{type(self).__name__}.load_state_dict"
         params = dict(self.named_parameters())
         for name, p in params.items():
             if name not in d:
-                raise KeyError(f"{owner}: missing entry {name!r} (the model's parameter has shape {p.shape}); "
+                raise ValueError(f"{owner}: missing entry {name!r} (the model's parameter has shape {p.shape}); "
                                f"the file was saved from a different model")
         for name, value in d.items():
             shape = np.shape(value)
             if name not in params:
-                raise KeyError(f"{owner}: unexpected entry {name!r} of shape {shape}; the model has no parameter "
+                raise ValueError(f"{owner}: unexpected entry {name!r} of shape {shape}; the model has no parameter "
                                f"of that name (it has {', '.join(params)})")
             if shape != params[name].shape:
                 raise ShapeError(f"{owner}: entry {name!r} has shape {shape} but the model's parameter has shape "
@@ -167,13 +168,15 @@ class Module(metaclass=_NamesAfterInit):
 
     # ----- printing ----------------------------------------------------------------
     def __repr__(self) -> str:
-        lines = [f"{self.describe()}, {self.num_parameters()} parameters"]
-        for path, module in self.named_modules():
-            if not path or any(isinstance(item, Module) for _, item in module._items()):
-                continue
-            own = [f"{name} {item.shape}" for name, item in module._items()
-                   if isinstance(item, Tensor) and item.requires_grad]
-            lines.append(f"  ({path}) {module.describe()}" + (": " + ", ".join(own) if own else ""))
+        def own(module):
+            shapes = [f"{name} {item.shape}" for name, item in module._items()
+                      if isinstance(item, Tensor) and item.requires_grad]
+            return ": " + ", ".join(shapes) if shapes else ""
+
+        leaves = [(path, m) for path, m in self.named_modules()
+                  if path and not any(isinstance(item, Module) for _, item in m._items())]
+        lines = [f"{self.describe()}, {self.num_parameters()} parameters" + ("" if leaves else own(self))]
+        lines += [f"  ({path}) {m.describe()}{own(m)}" for path, m in leaves]
         return "\n".join(lines)
 
 

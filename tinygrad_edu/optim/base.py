@@ -178,8 +178,8 @@ class Optimizer:
             setattr(self, name, specs[name].coerce(value, owner))
         missing = [name for name in specs if name not in hyperparameters]
         if missing:
-            raise TypeError(f"{owner}.__init__ must pass every hyperparameter to Optimizer.__init__; "
-                            f"missing {', '.join(missing)}")
+            raise TypeError(f"{owner}: missing hyperparameter {', '.join(missing)}; pass it as a keyword argument "
+                            f"(a subclass's __init__ passes all of its hyperparameters to Optimizer.__init__)")
         self.check_hyperparameters()
         self.state: list[dict] = [{} for _ in self.params]
         self.step_count = 0   # how many times step() has run

@@ -10,8 +10,10 @@
 
 At a constant learning rate they are the same algorithm written three ways:
     SGD(lr=η, momentum=μ)  ≡  Momentum(lr=η, momentum=μ)  ≡  EMAMomentum(lr=η/(1−μ), beta=μ)
-and the heavy ball is Momentum with η = dt²/mass, μ = 1 − dt·friction/mass. They stop agreeing
-when the learning rate changes during the run: see ``Momentum`` and the tests.
+and the heavy ball is Momentum with η = dt²/mass, μ = 1 − dt·friction/mass. The defaults are one
+algorithm in every form: Momentum(0.01, 0.9) = EMAMomentum(0.1, 0.9) = HeavyBall(1, 1, 0.1) =
+SGD(0.01, momentum=0.9). They stop agreeing when the learning rate changes during the run: see
+``Momentum`` and the tests.
 """
 from __future__ import annotations
 
@@ -244,8 +246,8 @@ class MomentumWithoutLR(Optimizer):
         Δw_{k+n} = μⁿ·Δw,    w_{k+n} − w_k = Δw·(μ + μ² + … + μⁿ) = Δw·μ(1 − μⁿ)/(1 − μ)   (n·Δw at μ = 1)
 
     Limits as n → ∞:
-      - 0 ≤ μ < 1: the steps shrink to 0 and the weights stop at w_k + Δw·μ/(1 − μ):
-        1 last step further at μ = 0.5, 9 at μ = 0.9, 99 at μ = 0.99;
+      - 0 ≤ μ < 1: the steps shrink to 0 and the weights stop at w_k + Δw·μ/(1 − μ), that is
+        1×, 9× and 99× the last step further at μ = 0.5, 0.9 and 0.99;
       - μ = 1: every step is Δw: the weights drift at constant speed, forever (n·Δw);
       - μ > 1: the steps grow like μⁿ: the weights run away along Δw.
     The answer in 000 gets μ = 1 wrong: it gives lim Δw_t = 0 when Δw_0 < 1 and 1 when

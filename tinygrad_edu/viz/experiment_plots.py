@@ -96,7 +96,7 @@ def _panel_forms(ax, coasting) -> None:
     _vline(ax, k)
     ax.set_xlabel("step")
     ax.set_ylabel("|w − w₀|")
-    ax.set_title(f"learning rate removed at step {k} (μ = {mu:g}): three forms", fontsize=9)
+    ax.set_title(f"learning rate removed at step {k} (μ = {mu:g}): coast or stop", fontsize=9)
     ax.legend(fontsize=7)
 
 

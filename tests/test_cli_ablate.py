@@ -1,0 +1,132 @@
+"""`edu ablate` and `edu landscape`: tables, files, and every bad input (one line, exit 2, no traceback)."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from tinygrad_edu import ablation
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_usage_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)          # click's usage error, not a traceback
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error_lines) == 1, result.output
+    for needle in needles:
+        assert needle in error_lines[0], error_lines[0]
+
+
+# ----- edu ablate --------------------------------------------------------------------------------
+
+def test_ablate_prints_the_tables_and_writes_figure_and_json(tmp_path):
+    out = tmp_path / "abl"
+    result = run("ablate", "--form", "lr-inside", "--k", 10, "--steps", 20, "--momenta", "0.9,1.0", "--out", out)
+    assert result.exit_code == 0, result.output
+    for needle in ("[lr-inside]", "stops after 9·Δw", "drifts: every step is Δw", "0 (identical, bit for bit)",
+                   "Part 2", "diverges", "crawls", "-0.1, -0.119, -0.1461"):
+        assert needle in result.output, needle
+    assert "[pytorch]" not in result.output
+    assert (out / "ablation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((out / "ablation.json").read_text())
+    rows = data["coasting"]["rows"]
+    assert [r["momentum"] for r in rows] == [0.9, 1.0]
+    # the file holds the library's numbers: the same run, the same seed
+    library = ablation.momentum_without_lr(["lr-inside"], [0.9, 1.0], k=10, steps=20)
+    for saved, row in zip(rows, library.rows):
+        assert saved["measured"] == row.measured and saved["predicted"] == pytest.approx(row.measured, rel=1e-10)
+        assert saved["gradient_free"] is True
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_ablate_all_forms_to_an_svg_file(tmp_path):
+    out = tmp_path / "ablation.svg"
+    result = run("ablate", "--k", 5, "--steps", 5, "--momenta", "0.9,1.01", "--out", out)
+    assert result.exit_code == 0, result.output
+    for form in ablation.FORMS:
+        assert f"[{form}]" in result.output
+    assert "refused by the optimizer" in result.output and "use 0 <= momentum < 1" in result.output
+    assert "<svg" in out.read_text()
+    assert f"wrote {out}" in result.output
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--form", "lr-insde"], ["--form", "did you mean 'lr-inside'?"]),
+    (["--form", "pytorh"], ["did you mean 'pytorch'?"]),
+    (["--momenta", "0.5,x"], ["--momenta", "not a list of numbers"]),
+    (["--momenta", "-1"], ["--momenta", "out of range", "0 <= μ <= 2"]),
+    (["--momenta", ","], ["no momentum values"]),
+    (["--k", "0"], ["--k"]),
+    (["--steps", "x"], ["--steps"]),
+    (["--lr", "0"], ["--lr", "must be a number > 0"]),
+    (["--lr", "nan"], ["--lr"]),
+    (["--out", "figure.pdf"], ["--out", ".png or .svg"]),
+])
+def test_ablate_bad_usage(tmp_path, args, needles):
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
+        assert_usage_error(run("ablate", *args), *needles)
+
+
+def test_ablate_unwritable_out(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert_usage_error(run("ablate", "--k", 2, "--steps", 2, "--out", blocker / "sub" / "a.png"), "--out")
+
+
+# ----- edu landscape ------------------------------------------------------------------------------
+
+def test_landscape_table_and_figure(tmp_path):
+    out = tmp_path / "ravine.png"
+    result = run("landscape", "--function", "ravine", "--optimizers", "sgd,momentum", "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.split()}
+    assert "lr=0.0198" in lines["sgd"] and "not within the run" in lines["sgd"]
+    assert "lr=0.005" in lines["momentum"] and "step 106" in lines["momentum"]
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_landscape_default_out_and_momentum_option(tmp_path):
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as folder:
+        result = run("landscape", "--function", "quadratic", "--optimizers", "momentum", "--momentum", "0.99",
+                     "--steps", 30)
+        assert result.exit_code == 0, result.output
+        assert "momentum=0.99" in result.output
+        from pathlib import Path
+        assert (Path(folder) / "runs" / "landscape-quadratic.png").exists()
+
+
+def test_landscape_divergence_is_reported_not_a_crash(tmp_path):
+    result = CliRunner().invoke(cli, ["landscape", "--optimizers", "sgd", "--lr", "0.05", "--out",
+                                      str(tmp_path / "x.svg")])
+    assert result.exit_code == 0, result.output
+    assert "diverged at step" in result.output
+    assert "try a smaller --lr" in result.output          # the note (on stderr, which CliRunner mixes in)
+
+
+def test_landscape_from_the_ridge_of_the_saddle(tmp_path):
+    result = run("landscape", "--function", "saddle", "--optimizers", "sgd", "--start", "1.5,0",
+                 "--out", tmp_path / "s.png")
+    assert result.exit_code == 0, result.output
+    assert "+0.0000)" in result.output and "not within the run" in result.output
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--function", "ravin"], ["--function", "did you mean 'ravine'?"]),
+    (["--function", "rosenbrok"], ["did you mean 'rosenbrock'?"]),
+    (["--optimizers", "sgd,adma"], ["--optimizers", "unknown optimizer 'adma'", "'adam'"]),
+    (["--optimizers", ","], ["--optimizers", "at least one"]),
+    (["--lr", "-1"], ["--lr", "> 0"]),
+    (["--momentum", "1.5"], ["--momentum", "0 <= momentum < 1"]),
+    (["--start", "1"], ["--start", "two numbers"]),
+    (["--start", "a,b"], ["--start"]),
+    (["--steps", "0"], ["--steps"]),
+    (["--out", "x.pdf"], ["--out", ".png or .svg"]),
+])
+def test_landscape_bad_usage(tmp_path, args, needles):
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
+        assert_usage_error(run("landscape", *args), *needles)
