@@ -230,7 +230,7 @@ class Linear(Module):
         return f"Linear({self.in_features}→{self.out_features}{'' if self.b is not None else ', bias=False'})"
 
     def forward(self, x):
-        if np.shape(x)[-1:] != (self.in_features,):
+        if (x.data.shape if isinstance(x, Tensor) else np.shape(x))[-1:] != (self.in_features,):
             raise ShapeError(f"{self.describe()}: input of shape {np.shape(x)} must have {self.in_features} "
                              f"features in its last dimension")
         y = x @ self.W
@@ -327,12 +327,12 @@ def _values(x) -> np.ndarray:
 
 def _fit_target(fn: str, pred: Tensor, target, what: str = "target"):
     """`target` reshaped to pred's shape when one of them has an extra trailing 1 ((N, 1) vs (N,))."""
-    t_shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    t_shape = target.data.shape if isinstance(target, Tensor) else np.shape(target)
     p_shape = pred.shape
     if t_shape == p_shape:
         return target
     if (p_shape[-1:] == (1,) and p_shape[:-1] == t_shape) or (t_shape[-1:] == (1,) and t_shape[:-1] == p_shape):
-        return target.reshape(p_shape) if isinstance(target, Tensor) else np.reshape(target, p_shape)
+        return target.reshape(p_shape) if isinstance(target, Tensor) else np.asarray(target).reshape(p_shape)
     raise ShapeError(f"{fn}: prediction of shape {p_shape} and {what}s of shape {t_shape} do not match; "
                      f"pass one {what} per prediction")
 
@@ -366,19 +366,32 @@ def _class_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
 
 
 def cross_entropy(logits, labels) -> Tensor:
-    """Mean of −log softmax(logits)[label] over the rows; logits (N, C), integer labels (N,).
+    """Mean over the N rows of −log softmax(logits)[label]; logits (N, C), integer labels (N,).
 
-    Computed as −Σ(log_softmax(logits) · onehot)/N: log_softmax is stable for large logits,
-    and the one-hot product keeps the backward a plain multiplication.
+    One op with its own backward, as in PyTorch: with p = softmax(logits),
+
+        ∂L/∂logits = (p − onehot(labels)) / N
+
+    (the chain log_softmax → pick → mean gives the same numbers with more work). The max of
+    each row is subtracted first, so large logits cannot overflow exp.
     """
     logits = _as_tensor(logits)
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must have shape (N, classes), got {logits.shape}")
     n, c = logits.shape
     y = _class_labels("cross_entropy", labels, n, c)
-    onehot = np.zeros(logits.shape, dtype=logits.dtype)
-    onehot[np.arange(n), y] = 1
-    return (logits.log_softmax(axis=1) * onehot).sum() * (-1.0 / n)
+    rows = np.arange(n)
+    shifted = logits.data - logits.data.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    loss = (np.log(total[:, 0]) - shifted[rows, y]).mean()
+
+    def backward(g):
+        grad = e / total            # p = softmax(logits)
+        grad[rows, y] -= 1          # p − onehot
+        grad *= g / n
+        return (grad,)
+    return Tensor._result(np.asarray(loss, dtype=logits.data.dtype), (logits,), "cross_entropy", backward)
 
 
 def binary_cross_entropy_with_logits(logits, targets) -> Tensor:
@@ -399,22 +412,31 @@ def binary_cross_entropy_with_logits(logits, targets) -> Tensor:
 def _binary_labels(fn: str, labels) -> np.ndarray:
     """Labels in {−1, +1} (or {0, 1}, mapped to {−1, +1})."""
     y = _values(labels)
-    if np.all(np.abs(y) == 1):
+    if (np.abs(y) == 1).all():
         return y
-    if np.all((y == 0) | (y == 1)):
+    if ((y == 0) | (y == 1)).all():
         return 2.0 * y - 1.0
     values = np.unique(y)
     raise ValueError(f"{fn}: labels must be -1/+1 (or 0/1), got values {values[:5].tolist()}")
 
 
 def hinge(scores, labels) -> Tensor:
-    """The max-margin loss: mean(max(0, 1 − y·s)), labels y in {−1, +1} (or {0, 1}), one score per example."""
+    """The max-margin loss: mean(max(0, 1 − y·s)), labels y in {−1, +1} (or {0, 1}), one score per example.
+
+    One op with its own backward: ∂L/∂sᵢ = −yᵢ/N where the margin is violated (1 − yᵢsᵢ > 0),
+    and 0 where the example is already classified with room to spare.
+    """
     s = _as_tensor(scores)
     if s.ndim == 2 and s.shape[1] != 1 or s.ndim > 2:
         raise ShapeError(f"hinge: scores must have shape (N,) or (N, 1), got {s.shape}; "
                          f"use cross_entropy for several classes")
-    y = _fit_target("hinge", s, _binary_labels("hinge", labels), "label")
-    return (1 - s * y).relu().mean()
+    y = np.asarray(_fit_target("hinge", s, _binary_labels("hinge", labels), "label"), dtype=s.data.dtype)
+    margin = 1 - y * s.data
+    n = max(margin.size, 1)
+
+    def backward(g):
+        return ((g / -n) * y * (margin > 0),)
+    return Tensor._result(np.asarray(np.maximum(margin, 0).sum() / n), (s,), "hinge", backward)
 
 
 def accuracy(logits_or_scores, labels) -> float:

@@ -32,10 +32,10 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     extra = grad.ndim - len(shape)
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
+        if grad.shape == shape:
+            return grad
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
+    return grad.sum(axis=stretched, keepdims=True)
 
 
 def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -69,7 +69,8 @@ def add(a, b) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g):
-        return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+        return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
+                unbroadcast(g, b.data.shape) if b.requires_grad else None)
     return _result(_broadcast(np.add, a, b, "add", "+"), (a, b), "add", backward)
 
 
@@ -78,7 +79,8 @@ def sub(a, b) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g):
-        return unbroadcast(g, a.shape), (unbroadcast(-g, b.shape) if b.requires_grad else None)
+        return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
+                unbroadcast(-g, b.data.shape) if b.requires_grad else None)
     return _result(_broadcast(np.subtract, a, b, "sub", "-"), (a, b), "sub", backward)
 
 
@@ -87,8 +89,8 @@ def mul(a, b) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g):
-        return (unbroadcast(g * b.data, a.shape) if a.requires_grad else None,
-                unbroadcast(g * a.data, b.shape) if b.requires_grad else None)
+        return (unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None,
+                unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None)
     return _result(_broadcast(np.multiply, a, b, "mul", "*"), (a, b), "mul", backward)
 
 
@@ -126,9 +128,10 @@ def matmul(a, b) -> Tensor:
     and batch dimensions broadcast, so their gradients are summed back by `unbroadcast`.
     """
     a, b = _operands(a, b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"matmul: {a.shape} @ {b.shape}: operands must have at least one dimension; use * for scalars")
-    k_a, k_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
+    a_shape, b_shape = a.data.shape, b.data.shape
+    if not a_shape or not b_shape:
+        raise ShapeError(f"matmul: {a_shape} @ {b_shape}: operands must have at least one dimension; use * for scalars")
+    k_a, k_b = a_shape[-1], b_shape[-2 if len(b_shape) > 1 else 0]
     if k_a != k_b:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: inner dimensions {k_a} and {k_b} differ; "
                          f"transpose or reshape one operand")
@@ -138,7 +141,7 @@ def matmul(a, b) -> Tensor:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast") from None
 
     def backward(g):
-        if a.ndim == 2 and b.ndim == 2:  # the common case, kept fast
+        if len(a_shape) == 2 and len(b_shape) == 2:  # the common case, kept fast
             return (g @ b.data.T if a.requires_grad else None,
                     a.data.T @ g if b.requires_grad else None)
         a2 = a.data if a.ndim > 1 else a.data[None, :]
@@ -171,28 +174,32 @@ def _axes(axis, ndim: int, op: str) -> tuple:
     return tuple(sorted(set(norm)))
 
 
-def _expand(g: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
-    """Re-insert the reduced axes so that g broadcasts against the input."""
-    return g if keepdims else np.expand_dims(g, axes)
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The shape of a reduction's result with keepdims=True: it broadcasts against the input."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def sum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Σ over `axis`.   ∂/∂aᵢ = 1 for every summed element: the gradient is copied back."""
     axes = _axes(axis, a.ndim, "sum")
+    kept = _kept_shape(a.data.shape, axes)
 
     def backward(g):
-        return (_spread(_expand(g, axes, keepdims), a.shape),)
+        return (_spread(g.reshape(kept), a.data.shape),)
     return _result(np.asarray(a.data.sum(axis=axes, keepdims=keepdims)), (a,), "sum", backward)
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Mean over `axis`.   ∂/∂aᵢ = 1/n, n the number of averaged elements."""
     axes = _axes(axis, a.ndim, "mean")
-    n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+    kept = _kept_shape(a.data.shape, axes)
+    n = 1
+    for i in axes:
+        n *= a.data.shape[i]
 
     def backward(g):
-        return (_spread(_expand(g, axes, keepdims) / n, a.shape),)
-    return _result(np.asarray(a.data.mean(axis=axes, keepdims=keepdims)), (a,), "mean", backward)
+        return (_spread(g.reshape(kept) / n, a.data.shape),)
+    return _result(np.asarray(a.data.sum(axis=axes, keepdims=keepdims) / n), (a,), "mean", backward)
 
 
 def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -204,7 +211,7 @@ def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
     def backward(g):
         winners = a.data == top
-        return (winners * (_expand(g, axes, keepdims) / winners.sum(axis=axes, keepdims=True)),)
+        return (winners * (g.reshape(top.shape) / winners.sum(axis=axes, keepdims=True)),)
     out = top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
     return _result(out, (a,), "max", backward)
 

@@ -154,7 +154,12 @@ class Tensor:
         if isinstance(x, Tensor):
             return x
         t = Tensor.__new__(Tensor)
-        t.data = _numeric_array(x, dtype, copy=False)
+        if type(x) is np.ndarray and x.dtype is dtype:
+            t.data = x
+        elif type(x) in (float, int):
+            t.data = np.array(x, dtype=dtype)
+        else:
+            t.data = _numeric_array(x, dtype, copy=False)
         t.grad, t.requires_grad, t.name, t.op, t.inputs, t.scope, t._backward = None, False, None, "", (), _scope, None
         return t
 
@@ -262,30 +267,31 @@ class Tensor:
                                  f"{self.shape}; pass an array of shape {self.shape}")
 
         pending = {self: seed}       # ∂self/∂t, summed over the uses of t seen so far
-        stored, leaf_stored = set(), set()  # ids of arrays put in some .grad / in a leaf's .grad
+        stored, leaf_stored = set(), set()  # ids of the arrays put in some .grad / in a leaf's .grad
+        check = _detect_anomaly
         for node in reversed(self.topological_order()):
             g = pending.pop(node, None)
             if g is None:
                 continue
-            if type(g) is not np.ndarray or g.dtype != node.data.dtype:
+            if type(g) is not np.ndarray or g.dtype is not node.data.dtype:
                 g = np.asarray(g, dtype=node.data.dtype)
             # Closures may pass one array (or a view of it) to several inputs. A leaf's .grad
-            # is updated in place (here and by users), so it must own its memory.
-            is_leaf = node._backward is None
+            # is updated in place (below, and by users), so it must own its memory.
+            backward = node._backward
             if node.grad is not None:
-                node.grad = _add_into(node.grad, g) if is_leaf else node.grad + g
-            elif id(g) in leaf_stored or (is_leaf and (id(g) in stored or not g.flags.owndata)):
+                node.grad = node.grad + g if backward else _add_into(node.grad, g)
+            elif id(g) in leaf_stored or (backward is None and (id(g) in stored or not g.flags.owndata)):
                 node.grad = g.copy()
             else:
                 node.grad = g
             stored.add(id(node.grad))
-            if is_leaf:
+            if backward is None:
                 leaf_stored.add(id(node.grad))
                 continue
-            for inp, g_inp in zip(node.inputs, node._backward(g)):
+            for inp, g_inp in zip(node.inputs, backward(g)):
                 if g_inp is None or not inp.requires_grad:
                     continue
-                if _detect_anomaly and not np.isfinite(g_inp).all():
+                if check and not np.isfinite(g_inp).all():
                     raise FloatingPointError(f"detect_anomaly: the backward of op '{node.op}' produced a non-finite gradient")
                 prev = pending.get(inp)
                 pending[inp] = g_inp if prev is None else prev + g_inp
