@@ -358,8 +358,8 @@ def _class_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
         y = y.astype(np.intp)
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{fn}: labels must be integer class indices, got dtype {y.dtype}")
-    bad = (y < 0) | (y >= n_classes)
-    if bad.any():
+    if n and (y.min() < 0 or y.max() >= n_classes):
+        bad = (y < 0) | (y >= n_classes)
         raise ValueError(f"{fn}: labels must be class indices in [0, {n_classes}); got {y[bad][0]} "
                          f"at position {int(np.argmax(bad))}")
     return y
@@ -384,14 +384,14 @@ def cross_entropy(logits, labels) -> Tensor:
     shifted = logits.data - logits.data.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=1, keepdims=True)
-    loss = (np.log(total[:, 0]) - shifted[rows, y]).mean()
+    loss = (np.log(total[:, 0]) - shifted[rows, y]).sum() / n
 
     def backward(g):
         grad = e / total            # p = softmax(logits)
         grad[rows, y] -= 1          # p − onehot
         grad *= g / n
         return (grad,)
-    return Tensor._result(np.asarray(loss, dtype=logits.data.dtype), (logits,), "cross_entropy", backward)
+    return Tensor._result(np.array(loss, dtype=logits.data.dtype), (logits,), "cross_entropy", backward)
 
 
 def binary_cross_entropy_with_logits(logits, targets) -> Tensor:

@@ -242,7 +242,11 @@ class Tensor:
             push((node, True))
             for inp in node.inputs:
                 if inp.requires_grad and inp not in visited:
-                    push((inp, False))
+                    if inp.inputs:
+                        push((inp, False))
+                    else:  # a leaf has no inputs to wait for
+                        visit(inp)
+                        order.append(inp)
         return order
 
     def backward(self, gradient=None) -> None:
@@ -259,7 +263,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"backward: output of shape {self.shape} is not a scalar; reduce it first "
                                    f"(e.g. .sum() or .mean()) or pass gradient= an array of shape {self.shape}")
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, dtype=self.data.dtype)
         else:
             seed = _numeric_array(gradient, self.data.dtype, copy=True)
             if seed.shape != self.shape:
