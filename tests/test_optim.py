@@ -5,6 +5,7 @@ import math
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -735,24 +736,8 @@ def test_registry_unknown_name_suggests():
         optim.get("zzz")
 
 
-SIGN_SGD = '''
-import numpy as np
-from tinygrad_edu.optim import Optimizer, learning_rate
-
-class SignSGD(Optimizer):
-    """w ← w − η·sign(∇L)"""
-    cli_name = "sign-sgd-test"
-    formula = "w ← w − η·sign(∇L)"
-    hyper = (learning_rate(),)
-
-    def __init__(self, params, lr=0.01):
-        super().__init__(params, lr=lr)
-
-    def update(self, w, g, state):
-        w -= self.lr * np.sign(g)
-
-not_an_optimizer = 42
-'''
+# The worked example of chapter 10, as a module a user would write, plus a name that is not a class.
+SIGN_SGD = (Path(__file__).resolve().parents[1] / "tutorials" / "signsgd.py").read_text() + "\nnot_an_optimizer = 42\n"
 
 
 def test_registry_imports_module_class_and_file(tmp_path, monkeypatch):

@@ -346,11 +346,16 @@ def getitem(a: Tensor, index) -> Tensor:
     return _result(out, (a,), "getitem", backward)
 
 
-def concatenate(tensors, axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis.   Backward: split the gradient at the same places."""
+def _tensor_list(tensors, op: str) -> list:
     tensors = [t if isinstance(t, Tensor) else Tensor._wrap(t, np.float64) for t in tensors]
     if not tensors:
-        raise ValueError("concatenate: needs at least one tensor")
+        raise ValueError(f"{op}: needs at least one tensor")
+    return tensors
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis.   Backward: split the gradient at the same places."""
+    tensors = _tensor_list(tensors, "concatenate")
     try:
         out = np.concatenate([t.data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):
@@ -361,9 +366,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
 
 def stack(tensors, axis: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new axis.   Backward: take each slice back out."""
-    tensors = [t if isinstance(t, Tensor) else Tensor._wrap(t, np.float64) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: needs at least one tensor")
+    tensors = _tensor_list(tensors, "stack")
     try:
         out = np.stack([t.data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):

@@ -31,43 +31,35 @@ class ShapeError(ValueError):
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Record no graph inside the block (evaluation, parameter updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+def _switch(name: str, value) -> Iterator[None]:
+    """Set the module global `name` to `value` inside a with-block, and restore it after."""
+    previous, globals()[name] = globals()[name], value
     try:
         yield
     finally:
-        _grad_enabled = previous
+        globals()[name] = previous
+
+
+def no_grad():
+    """Record no graph inside the block (evaluation, parameter updates)."""
+    return _switch("_grad_enabled", False)
 
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly():
     """Raise FloatingPointError naming the op as soon as an op produces NaN or inf.
 
     Off by default because checking every output costs a pass over its data.
     """
-    global _detect_anomaly
-    previous, _detect_anomaly = _detect_anomaly, True
-    try:
-        yield
-    finally:
-        _detect_anomaly = previous
+    return _switch("_detect_anomaly", True)
 
 
-@contextlib.contextmanager
-def name_scope(label: str) -> Iterator[None]:
+def name_scope(label: str):
     """Tag every op made inside the block with ``label`` (e.g. a layer), so drawings can group them."""
-    global _scope
-    previous, _scope = _scope, label
-    try:
-        yield
-    finally:
-        _scope = previous
+    return _switch("_scope", label)
 
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
