@@ -305,8 +305,8 @@ def compare_command(ctx, optimizers, lr, target_loss, out, **options):
             raise ex.ConfigError(f"lr={lr!r} must be > 0", "--lr")
         if target_loss is not None and not target_loss > 0:
             raise ex.ConfigError(f"target loss {target_loss!r} must be > 0", "--target-loss")
-        names = [o.strip() for o in optimizers.split(",") if o.strip()]
-        config = _config(ctx, names[0] if names else _DEFAULT_OPTIMIZER, lr=lr, **options)
+        names = ex.optimizer_names(optimizers)
+        config = _config(ctx, names[0], lr=lr, **options)
         ex.check_out_dir(out)
         result = ex.compare(names, config, target=target_loss, on_step=None)
     except (ex.ConfigError, ValueError) as exc:

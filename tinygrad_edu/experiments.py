@@ -387,14 +387,8 @@ class CompareResult:
     data: Dataset
 
 
-def compare(optimizers, config: RunConfig, target: Optional[float] = None,
-            on_step: Optional[Callable] = None) -> CompareResult:
-    """Train one model per optimizer: same data, same initial weights, same minibatch order.
-
-    Each optimizer uses config.lr if set, else its training default (TRAIN_LR). `target` is the
-    training loss whose first crossing (checked after each epoch) is reported in steps
-    (default 0.1 for classification, 0.01 for regression).
-    """
+def optimizer_names(optimizers) -> list:
+    """The names of a comma-separated list (or a list), checked: none missing, none twice, all known."""
     names = [o.strip() for o in optimizers if o.strip()] if not isinstance(optimizers, str) else \
         [o.strip() for o in optimizers.split(",") if o.strip()]
     if not names:
@@ -404,6 +398,18 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
         raise ConfigError(f"optimizer listed twice in {','.join(names)}; list each once", "--optimizers")
     for name in names:
         optimizer_class(name)        # fail on a bad name before anything trains
+    return names
+
+
+def compare(optimizers, config: RunConfig, target: Optional[float] = None,
+            on_step: Optional[Callable] = None) -> CompareResult:
+    """Train one model per optimizer: same data, same initial weights, same minibatch order.
+
+    Each optimizer uses config.lr if set, else its training default (TRAIN_LR). `target` is the
+    training loss whose first crossing (checked after each epoch) is reported in steps
+    (default 0.1 for classification, 0.01 for regression).
+    """
+    names = optimizer_names(optimizers)
     first = build(dataclasses.replace(config, optimizer=names[0]))
     initial = {k: v.copy() for k, v in first.model.state_dict().items()}
     if target is None:
