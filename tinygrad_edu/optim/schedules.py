@@ -146,6 +146,12 @@ class LinearWarmup(Schedule):
             return self.base_lr * (t + 1) / self.warmup_steps
         return self.then.lr_at(t - self.warmup_steps) if self.then is not None else self.base_lr
 
+    def step(self):
+        lr = super().step()
+        if self.then is not None:   # keep the inner schedule's clock: it counts from the end of the warm-up
+            self.then.t = max(0, self.t - self.warmup_steps)
+        return lr
+
     def state_dict(self):
         d = super().state_dict()
         if self.then is not None:
