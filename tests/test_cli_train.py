@@ -1,9 +1,11 @@
 """`edu train`, `edu compare`, `edu optimizers`: outputs, files, resume, and every bad input."""
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -278,7 +280,9 @@ def test_optimizers_lists_every_optimizer_with_its_formula():
 
 def test_installed_edu_command(tmp_path):
     """The console script itself (CliRunner covers the rest): the default run, as a user types it."""
-    edu = shutil.which("edu") or pytest.fail("the `edu` command is not installed; run `pip install -e .`")
+    # pip puts console scripts beside the interpreter; look there first (no shim rehash needed)
+    edu = shutil.which("edu", path=os.path.dirname(sys.executable)) or shutil.which("edu") \
+        or pytest.fail("the `edu` command is not installed; run `pip install -e .`")
     done = subprocess.run([edu, "train"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "finished: 360 steps, 30 epochs" in done.stdout and "Traceback" not in done.stderr
