@@ -91,7 +91,7 @@ class Checkpoint:
     def restore(self, model=None, optimizer=None, schedule=None) -> None:
         """Load the saved states into `model`, `optimizer` and `schedule` (each optional)."""
         if model is not None:
-            _check_model_fits(self.path, self.model, model.state_dict())
+            _check_model_fits(self.path, self.model, {n: p.data for n, p in model.named_parameters()})
             model.load_state_dict(self.model)
         for name, obj, state in (("optimizer", optimizer, self.optimizer), ("schedule", schedule, self.schedule)):
             if obj is None:
@@ -134,9 +134,6 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"{path}: no such checkpoint; check the path (a run folder holds model.npz)") from None
     except (ValueError, OSError) as exc:
         raise CheckpointError(str(exc).splitlines()[0]) from None
-    except Exception as exc:  # damage numpy does not name: zlib.error, a garbled .npy header, ...
-        raise CheckpointError(f"{path}: damaged data inside the archive ({type(exc).__name__}: {exc}); the file is "
-                              f"corrupt, train again or use another checkpoint") from None
     fmt = arrays.pop("format", None)
     meta_array = arrays.pop("meta", None)
     if fmt is None or meta_array is None or fmt.dtype.kind != "U" or str(fmt) != FORMAT:
