@@ -67,9 +67,9 @@ def test_ablate_all_forms_to_an_svg_file(tmp_path):
     (["--lr", "nan"], ["--lr"]),
     (["--out", "figure.pdf"], ["--out", ".png or .svg"]),
 ])
-def test_ablate_bad_usage(tmp_path, args, needles):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        assert_usage_error(run("ablate", *args), *needles)
+def test_ablate_bad_usage(tmp_path, monkeypatch, args, needles):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(run("ablate", *args), *needles)
 
 
 def test_ablate_unwritable_out(tmp_path):
@@ -90,14 +90,13 @@ def test_landscape_table_and_figure(tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_landscape_default_out_and_momentum_option(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as folder:
-        result = run("landscape", "--function", "quadratic", "--optimizers", "momentum", "--momentum", "0.99",
-                     "--steps", 30)
-        assert result.exit_code == 0, result.output
-        assert "momentum=0.99" in result.output
-        from pathlib import Path
-        assert (Path(folder) / "runs" / "landscape-quadratic.png").exists()
+def test_landscape_default_out_and_momentum_option(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("landscape", "--function", "quadratic", "--optimizers", "momentum", "--momentum", "0.99",
+                 "--steps", 30)
+    assert result.exit_code == 0, result.output
+    assert "momentum=0.99" in result.output
+    assert (tmp_path / "runs" / "landscape-quadratic.png").exists()
 
 
 def test_landscape_divergence_is_reported_not_a_crash(tmp_path):
@@ -127,6 +126,6 @@ def test_landscape_from_the_ridge_of_the_saddle(tmp_path):
     (["--steps", "0"], ["--steps"]),
     (["--out", "x.pdf"], ["--out", ".png or .svg"]),
 ])
-def test_landscape_bad_usage(tmp_path, args, needles):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        assert_usage_error(run("landscape", *args), *needles)
+def test_landscape_bad_usage(tmp_path, monkeypatch, args, needles):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(run("landscape", *args), *needles)
