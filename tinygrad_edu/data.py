@@ -27,6 +27,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from .io import load_npz
+from .tensor import _rng
 
 __all__ = ["Dataset", "DataError", "get_dataset", "dataset_names", "make_moons", "make_circles", "make_spiral",
            "make_xor", "make_blobs", "make_sine", "load_digits", "load_file", "train_test_split", "Standardizer",
@@ -77,10 +78,6 @@ class Dataset:
             kind = f"regression, {self.n_outputs} target{'s' if self.n_outputs > 1 else ''}"
         features = f"{self.n_features} feature{'s' if self.n_features > 1 else ''}"
         return f"{self.name or 'data'}: {len(self.X_train)} train + {len(self.X_test)} test samples, {features}, {kind}"
-
-
-def _rng(seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _check_n(n: int, name: str, minimum: int = 4) -> None:
@@ -307,9 +304,6 @@ def _load_npz(path: Path):
         arrays = load_npz(path)
     except (ValueError, OSError) as exc:
         raise DataError(str(exc).splitlines()[0]) from None
-    except Exception as exc:  # damage numpy does not name: zlib.error, a garbled .npy header, ...
-        raise DataError(f"{path}: damaged data inside the archive ({type(exc).__name__}: {exc}); "
-                        f"save the file again") from None
     missing = [k for k in ("X", "y") if k not in arrays]
     if missing:
         found = ", ".join(sorted(arrays)) or "none"
@@ -417,9 +411,9 @@ def dataset_names() -> list:
     return list(_MAKERS) + ["digits"]
 
 
-def closest_names(name: str, names) -> str:
-    """'; did you mean X?' for the nearest names, or '' when none is close."""
-    close = difflib.get_close_matches(name.lower(), list(names), n=3, cutoff=0.5)
+def closest_names(name: str, names, n: int = 3) -> str:
+    """'; did you mean X?' for the (at most n) nearest names, or '' when none is close."""
+    close = difflib.get_close_matches(name.lower(), list(names), n=n, cutoff=0.5)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 

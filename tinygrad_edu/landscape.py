@@ -36,7 +36,6 @@ The functions are written once with + - * ** only, so the same code evaluates a 
 """
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -137,9 +136,9 @@ def get_landscape(name) -> Landscape:
         return name
     key = str(name).strip().lower()
     if key not in LANDSCAPES:
-        close = difflib.get_close_matches(key, LANDSCAPES, n=2, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown landscape {name!r}{hint} (choose from: {', '.join(LANDSCAPES)})")
+        from .data import closest_names
+        raise ValueError(f"unknown landscape {name!r}{closest_names(key, LANDSCAPES, n=2)} "
+                         f"(choose from: {', '.join(LANDSCAPES)})")
     return LANDSCAPES[key]
 
 

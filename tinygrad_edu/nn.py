@@ -34,11 +34,7 @@ def manual_seed(seed: int) -> None:
 
 
 def _rng(seed) -> np.random.Generator:
-    if seed is None:
-        return _default_rng
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
+    return _default_rng if seed is None else _tensor._rng(seed)
 
 
 # ----- Module -------------------------------------------------------------------------

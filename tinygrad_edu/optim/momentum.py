@@ -278,19 +278,14 @@ class MomentumWithoutLR(Optimizer):
             warnings.warn(f"MomentumWithoutLR: momentum={self.momentum} >= 1: once the learning rate is "
                           f"removed the weights {motion}", stacklevel=4)
 
+    update = Momentum.update                  # while driven: m ← μ·m + η·∇L;  w ← w − m
+
     def step(self) -> None:
+        if self.step_count < self.warmup_steps:
+            return super().step()             # the first warmup_steps steps: Momentum, gradient and all
         self.step_count += 1
-        driven = self.step_count <= self.warmup_steps
         for p, state in zip(self.params, self.state):
             w = p.data
-            if driven:
-                if p.grad is None:
-                    continue
-                m = self.buffer(state, "momentum_buffer", w)
-                m *= self.momentum            # m ← μ·m + η·∇L
-                m += self.lr * p.grad
-                w -= m                        # w ← w − m
-                continue
             m = state.get("momentum_buffer")
             if m is None:                     # never moved by a gradient: nothing to coast
                 continue
