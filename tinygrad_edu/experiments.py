@@ -33,7 +33,7 @@ from .io import atomic_write_text
 from .train import History, Loss, TrainingError, fit, get_loss
 
 __all__ = ["RunConfig", "Run", "ConfigError", "build", "fit_run", "save_run", "resume", "compare", "CompareResult",
-           "optimizer_defaults", "parse_hidden", "default_lr", "summary", "format_table", "check_out_dir"]
+           "parse_hidden", "default_lr", "summary", "format_table", "check_out_dir"]
 
 # Learning rates that train the default MLP on the standardised toy sets well, for `edu train`
 # and `edu compare` when --lr is not given. (The classes' own defaults are torch's, which are
@@ -136,26 +136,18 @@ def optimizer_class(name: str):
         raise ConfigError(str(exc), "--optimizer") from None
 
 
-def _takes_lr(cls) -> bool:
-    return any(h.name == "lr" for h in cls.hyperparameters())
-
-
 def default_lr(cls) -> Optional[float]:
     """The learning rate `edu train` uses for an optimizer class when --lr is not given (None: it takes none)."""
-    if not _takes_lr(cls):
+    lr = next((h for h in cls.hyperparameters() if h.name == "lr"), None)
+    if lr is None:
         return None
     if cls.cli_name in TRAIN_LR:
         return TRAIN_LR[cls.cli_name]
-    default = next(h.default for h in cls.hyperparameters() if h.name == "lr")
+    default = lr.default
     if default is inspect.Parameter.empty:
         raise ConfigError(f"optimizer {cls.cli_name or cls.__name__} has no default learning rate; give one with --lr",
                           "--lr")
     return default
-
-
-def optimizer_defaults(cls) -> dict:
-    """name → default of every hyperparameter of an optimizer class (REQUIRED ones left out)."""
-    return {h.name: h.default for h in cls.hyperparameters() if h.default is not inspect.Parameter.empty}
 
 
 def _optimizer_kwargs(cls, config: RunConfig) -> dict:
@@ -236,7 +228,7 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
         loss = get_loss(config.loss, data)
     except TrainingError as exc:
         raise ConfigError(str(exc), "--loss") from None
-    activations = nn_activations()
+    activations = list(nn.ACTIVATIONS)
     if config.activation not in activations:
         raise ConfigError(f"unknown activation {config.activation!r}{closest_names(config.activation, activations)} "
                           f"(choose from: {', '.join(activations)})", "--activation")
@@ -248,17 +240,10 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
         optimizer = cls(model.parameters(), **kwargs)
     except ValueError as exc:       # a rule between hyperparameters, e.g. SGD's nesterov needs momentum > 0
         raise ConfigError(str(exc)) from None
-    schedule = None
+    run = Run(config, data, model, optimizer, None, loss, data_sha256=sha)
     if config.schedule:
-        schedule = _parse_schedule(config.schedule, optimizer, config.epochs * n_batches(len(data.X_train),
-                                                                                        config.batch_size))
-    return Run(config, data, model, optimizer, schedule, loss, data_sha256=sha)
-
-
-def nn_activations() -> list:
-    from . import nn
-    names = getattr(nn, "ACTIVATIONS", None)
-    return list(names) if names is not None else ["relu", "tanh", "sigmoid"]
+        run.schedule = _parse_schedule(config.schedule, optimizer, run.total_steps)
+    return run
 
 
 def _parse_schedule(spec: str, optimizer, total_steps: int):
@@ -411,7 +396,7 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
     """
     names = optimizer_names(optimizers)
     first = build(dataclasses.replace(config, optimizer=names[0]))
-    initial = {k: v.copy() for k, v in first.model.state_dict().items()}
+    initial = first.model.state_dict()           # copies already
     if target is None:
         target = 0.1 if first.data.task == "classification" else 0.01
     histories, rows = {}, []
