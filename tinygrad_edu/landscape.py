@@ -72,11 +72,6 @@ class Landscape:
         x, y = (float(v) for v in point)
         return float(self.f(x, y))
 
-    def distance_to_minimum(self, points) -> np.ndarray:
-        """Euclidean distance from each point (rows of an (n, 2) array) to the nearest minimum."""
-        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
-        return np.min([np.linalg.norm(points - np.asarray(m), axis=1) for m in self.minima], axis=0)
-
 
 def _quadratic(x, y):
     return 0.5 * x ** 2 + y ** 2
@@ -250,7 +245,7 @@ def run_trajectory(landscape, optimizer: str, steps: Optional[int] = None, start
     if start.shape != (2,) or not np.isfinite(start).all():
         raise ValueError(f"start={start.tolist()!r} must be two finite numbers (x, y)")
     cls = _optimizer_class(optimizer)
-    hyper = {**default_hyperparameters(fn, optimizer), **hyperparameters}
+    hyper = {**default_hyperparameters(fn, cls), **hyperparameters}
 
     p = Tensor(start, requires_grad=True, name="(x, y)")
     opt = cls([p], **hyper)

@@ -87,6 +87,9 @@ def create(name_or_path: str, params, **hyperparameters) -> Optimizer:
     return get(name_or_path)(params, **hyperparameters)
 
 
+_file_modules: dict = {}   # resolved path of a 'file.py:Class' file → the module it made
+
+
 def _import(path: str) -> type:
     module_name, _, attr = path.rpartition(":")
     if not module_name or not attr:
@@ -95,12 +98,15 @@ def _import(path: str) -> type:
         file = Path(module_name)
         if not file.is_file():
             raise ValueError(f"optimizer {path!r}: no such file {module_name}")
-        spec = importlib.util.spec_from_file_location(file.stem, file)
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise ValueError(f"optimizer {path!r}: running {module_name} failed: {type(exc).__name__}: {exc}") from None
+        module = _file_modules.get(file.resolve())
+        if module is None:  # run each file once per process, as `import` does for modules
+            spec = importlib.util.spec_from_file_location(file.stem, file)
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                raise ValueError(f"optimizer {path!r}: running {module_name} failed: {type(exc).__name__}: {exc}") from None
+            _file_modules[file.resolve()] = module
     else:
         # Like `python -m`, look in the current directory too (a console script does not).
         cwd = os.getcwd()
