@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ablation import proof_momentum
 from .plots import new_figure, save_figure
 
 __all__ = ["ablation_figure", "landscape_figure", "save_figure"]
@@ -50,7 +51,7 @@ def _panel_loss(ax, coasting) -> None:
         traces = coasting.traces[("lr-inside", row.momentum)]
         ax.plot(traces["removed"].loss, color=f"C{i}", linewidth=1.2, label=f"μ = {row.momentum:g}, lr removed")
     if rows:
-        mu = 0.9 if any(r.momentum == 0.9 for r in rows) else rows[0].momentum
+        mu = proof_momentum(coasting.settings["momenta"])
         ax.plot(coasting.traces[("lr-inside", mu)]["kept"].loss, color="0.3", linestyle="--", linewidth=1,
                 label=f"μ = {mu:g}, lr kept")
     _vline(ax, k)
@@ -67,7 +68,7 @@ def _panel_cosine(ax, coasting) -> None:
         trace = coasting.traces[("lr-inside", row.momentum)]["removed"]
         ax.plot(np.arange(1, trace.steps + 1), trace.cosine, color=f"C{i}", linewidth=1, label=f"μ = {row.momentum:g}")
     if rows:
-        mu = 0.9 if any(r.momentum == 0.9 for r in rows) else rows[0].momentum
+        mu = proof_momentum(coasting.settings["momenta"])
         other = coasting.traces[("lr-inside", mu)]["other"]
         t = np.arange(k + 1, other.steps + 1)
         ax.plot(t, other.cosine[k:], color="k", linestyle="--", linewidth=1,
@@ -83,8 +84,7 @@ def _panel_cosine(ax, coasting) -> None:
 
 def _panel_forms(ax, coasting) -> None:
     k = coasting.settings["k"]
-    momenta = coasting.settings["momenta"]
-    mu = 0.9 if 0.9 in momenta else momenta[0]
+    mu = proof_momentum(coasting.settings["momenta"])
     for form in coasting.settings["forms"]:
         traces = coasting.traces.get((form, mu))
         if traces is None:
