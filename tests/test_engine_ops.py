@@ -1,6 +1,5 @@
 """Every op's gradient against central finite differences, over random shapes (hypothesis)."""
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
