@@ -391,11 +391,19 @@ def _abl_out_path(out: str, default_name: str):
 def _abl_momenta(text: str) -> list:
     from tinygrad_edu.ablation import check_momenta
     try:
-        return check_momenta([float(x) for x in text.split(",") if x.strip()])
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a list of numbers; write e.g. 0.5,0.9,0.99,1.0,1.01",
+                                 param_hint="--momenta") from None
+    try:
+        return check_momenta(values)
     except ValueError as exc:
-        message = str(exc) if "range" in str(exc) or "no momentum" in str(exc) else \
-            f"{text!r} is not a list of numbers; write e.g. 0.5,0.9,0.99,1.0,1.01"
-        raise click.BadParameter(message, param_hint="--momenta") from None
+        raise click.BadParameter(str(exc), param_hint="--momenta") from None
+
+
+def _abl_lr(lr, example: str = "") -> None:
+    if lr is not None and not 0 < lr < float("inf"):   # NaN fails the comparison too
+        raise click.BadParameter(f"lr={lr!r} must be a number > 0{example}", param_hint="--lr")
 
 
 def _abl_save(fig, path) -> None:
@@ -446,8 +454,7 @@ def ablate_command(form, k, steps, momenta, lr, seed, out):
     if message:
         raise click.BadParameter(message, param_hint="--form")
     mus = _abl_momenta(momenta)
-    if not lr > 0 or lr != lr or lr == float("inf"):
-        raise click.BadParameter(f"lr={lr!r} must be a number > 0, e.g. 0.005", param_hint="--lr")
+    _abl_lr(lr, ", e.g. 0.005")
     figure, folder = _abl_out_path(out, "ablation.png")
     try:
         result = ablation.run_experiment(forms, mus, k=k, steps=steps, lr=lr, seed=seed)
@@ -503,8 +510,7 @@ def landscape_command(function, optimizers, steps, lr, momentum, start, out):
             optim.get(name)
         except ValueError as exc:
             raise click.BadParameter(str(exc).splitlines()[0], param_hint="--optimizers") from None
-    if lr is not None and not (lr > 0 and lr != float("inf")):
-        raise click.BadParameter(f"lr={lr!r} must be a number > 0", param_hint="--lr")
+    _abl_lr(lr)
     point = None
     if start is not None:
         try:
