@@ -537,11 +537,8 @@ def _fmt(x, spec: str = ".4g") -> str:
 
 
 def _table(headers: list, rows: list) -> str:
-    widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
-    lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in [headers] + rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    from .experiments import text_table
+    return text_table([[str(c) for c in r] for r in [headers] + rows])
 
 
 def format_coasting(result: CoastingResult) -> str:

@@ -33,7 +33,7 @@ from .io import atomic_write_text
 from .train import History, Loss, TrainingError, fit, get_loss
 
 __all__ = ["RunConfig", "Run", "ConfigError", "build", "fit_run", "save_run", "resume", "compare", "CompareResult",
-           "parse_hidden", "default_lr", "summary", "format_table", "check_out_dir"]
+           "parse_hidden", "default_lr", "summary", "format_table", "text_table", "check_out_dir"]
 
 # Learning rates that train the default MLP on the standardised toy sets well, for `edu train`
 # and `edu compare` when --lr is not given. (The classes' own defaults are torch's, which are
@@ -421,7 +421,12 @@ def format_table(rows: list, columns: list) -> str:
     cells = [[h for _, h, _ in columns]]
     for row in rows:
         cells.append([("–" if row.get(k) is None else fmt.format(row[k])) for k, _, fmt in columns])
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    return text_table(cells)
+
+
+def text_table(cells: list) -> str:
+    """Lay out rows of strings (the first row the headers): first column left-aligned, the rest right."""
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
