@@ -161,7 +161,6 @@ class LinearWarmup(Schedule):
     def load_state_dict(self, d):
         if self.then is not None:
             self.then.load_state_dict({k[5:]: v for k, v in d.items() if k.startswith("then.")})
-            self.then.t = max(0, int(d["t"]) - self.warmup_steps)
         super().load_state_dict(d)
 
 
