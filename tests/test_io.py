@@ -1,6 +1,8 @@
 """Atomic writes and pickle-free loading."""
+import gc
 import os
 import stat
+import warnings
 
 import numpy as np
 import pytest
@@ -54,3 +56,15 @@ def test_objects_are_never_unpickled(tmp_path):
     np.savez(path, x=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError, match="not a readable .npz file"):
         load_npz(path)
+
+
+def test_a_damaged_archive_leaves_no_file_open(tmp_path):
+    path = tmp_path / "half.npz"
+    atomic_save_npz(path, {"x": np.arange(1000.0)})
+    path.write_bytes(path.read_bytes()[:300])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(ValueError, match="not a readable .npz file"):
+            load_npz(path)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -837,3 +837,13 @@ def test_subclass_without_init_must_pass_its_hyperparameters():
     assert p.data[0] == 0.5
     with pytest.raises(NotImplementedError, match="must implement update"):
         optim.Optimizer([p]).step()
+
+
+def test_a_file_optimizer_runs_once_per_process(tmp_path, monkeypatch):
+    """`edu` looks a name up several times; a file.py:Class file must not run again each time."""
+    log = tmp_path / "runs.log"
+    (tmp_path / "counted_opt.py").write_text(f"open({str(log)!r}, 'a').write('ran\\n')\n" + SIGN_SGD)
+    monkeypatch.chdir(tmp_path)
+    first, second = optim.get("counted_opt.py:SignSGD"), optim.get("counted_opt.py:SignSGD")
+    assert first is second
+    assert log.read_text() == "ran\n"

@@ -34,3 +34,10 @@ def test_the_two_setup_commands_and_ci_agree():
 def test_files_the_readme_points_to_exist(path):
     assert path.split("/")[-1] in README or path in README
     assert (ROOT / path).exists()
+
+
+def test_counts_the_readme_states():
+    from tinygrad_edu import optim
+    built_in = [n for n in optim.names() if optim.get(n).__module__.startswith("tinygrad_edu.optim")]
+    assert "ten optimizers" in README and len(built_in) == 10   # other tests register their own
+    assert "ten tutorial chapters" in README and len(list((ROOT / "tutorials").glob("[0-9][0-9]-*.md"))) == 10
