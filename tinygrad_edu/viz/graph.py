@@ -103,23 +103,29 @@ def _op_label(op: str) -> str:
     return _SYMBOLS.get(op, op)
 
 
-def _all_tensors(root: Tensor) -> list:
-    """Every tensor `root` depends on (constants too), inputs before outputs, without recursion."""
+def _post_order(roots, inputs_of) -> list:
+    """Every node reachable from `roots`, each after all of its inputs (depth-first, no recursion)."""
     order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        for inp in reversed(t.inputs):
-            if id(inp) not in seen:
-                stack.append((inp, False))
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            for inp in reversed(inputs_of(node)):
+                if inp not in seen:
+                    stack.append((inp, False))
     return order
+
+
+def _all_tensors(root: Tensor) -> list:
+    """Every tensor `root` depends on (constants too), inputs before outputs (tensors hash by identity)."""
+    return _post_order([root], lambda t: t.inputs)
 
 
 def _flows(t: Tensor, show_grad: bool):
@@ -341,23 +347,8 @@ def _draw(view, rankdir: str, max_nodes: int, legend: bool, scalar: bool) -> gra
     hidden = view.total - len(kept) if queue else 0
 
     # 2. Number the kept nodes inputs-first (depth-first post-order), without recursion.
-    order, done = [], set()
-    for r in view.roots:
-        if r not in kept_set:  # an output with more elements than max_nodes
-            continue
-        stack = [(r, False)]
-        while stack:
-            key, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(key)
-                continue
-            if key in done:
-                continue
-            done.add(key)
-            stack.append((key, True))
-            for p, _ in reversed(preds[key]):
-                if p in kept_set and p not in done:
-                    stack.append((p, False))
+    order = _post_order([r for r in view.roots if r in kept_set],   # a root may be cut (too many elements)
+                        lambda key: [p for p, _ in preds[key] if p in kept_set])
     ids = {key: f"n{i}" for i, key in enumerate(order)}
 
     g = graphviz.Digraph("compute_graph", graph_attr={"rankdir": rankdir},
