@@ -70,6 +70,34 @@ def test_shared_gradient_arrays_are_not_aliased():
     assert a2.grad[0] == 1.0
 
 
+def test_leaf_gradients_own_their_memory_and_keep_the_leaf_dtype():
+    w = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
+    (w * Tensor([3.0, 4.0])).sum().backward()        # float32 * float64: the gradient arrives as float64
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [3.0, 4.0]
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    z = x * 2.0
+    W = Tensor([0.5, 0.5], requires_grad=True)      # a leaf made after the op it meets
+    out = W + z                                      # add hands one gradient array to both inputs
+    out.backward(np.ones(2))
+    W.grad += 1.0                                    # in place, as an optimizer or a user may do
+    assert out.grad.tolist() == z.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+    v = Tensor(3.0, requires_grad=True)              # backward() of a leaf: dv/dv = 1, accumulated
+    v.backward()
+    v.backward()
+    assert v.grad == 2.0
+
+
+def test_topological_order_is_creation_order_and_can_leave_out_the_leaves():
+    b = Tensor(2.0, requires_grad=True, name="b")
+    a = Tensor(1.0, requires_grad=True, name="a")
+    y = (a * b).exp()
+    L = y - b
+    order = L.topological_order()
+    assert [t.name or t.op for t in order] == ["b", "a", "mul", "exp", "sub"]
+    assert L.topological_order(leaves=False) == [t for t in order if not t.is_leaf]
+    assert a.topological_order(leaves=False) == [a] == a.topological_order()
+
+
 def test_non_scalar_backward_takes_an_explicit_gradient():
     x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * 2.0).backward(np.array([1.0, 0.0, -1.0]))

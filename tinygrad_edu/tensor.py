@@ -10,12 +10,16 @@ tensor and its closure form no reference cycle: when the last reference to the l
 goes away, the whole graph is freed at once, without waiting for the cycle collector.
 
 ``backward()`` walks the recorded graph once, from the output back to the leaves, in
-reverse topological order (the chain rule applied node by node). The walk uses an
-explicit stack, not recursion, so a chain of 100,000 operations is fine.
+reverse topological order (the chain rule applied node by node). Every tensor carries a
+creation stamp, and an op's output is always made after its inputs, so sorting by stamp
+gives that order; finding the tensors uses an explicit stack, not recursion, so a chain
+of 100,000 operations is fine.
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
@@ -24,6 +28,7 @@ import numpy as np
 _grad_enabled = True      # False inside `no_grad()`: record no graph
 _detect_anomaly = False   # True inside `detect_anomaly()`: check every op's output
 _scope: Optional[str] = None  # innermost `name_scope(...)` label, for drawing
+_clock = itertools.count()    # creation stamps: a tensor made later gets a larger number
 
 
 class ShapeError(ValueError):
@@ -63,6 +68,8 @@ def name_scope(label: str):
 
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+_new = object.__new__                       # a Tensor without running __init__ (ops fill it in)
+_by_stamp = operator.attrgetter("_stamp")
 
 
 def _float_dtype(dtype) -> np.dtype:
@@ -87,6 +94,15 @@ def _numeric_array(data, dtype: np.dtype, copy: bool) -> np.ndarray:
     return np.array(arr, dtype=dtype, copy=True) if copy else arr.astype(dtype, copy=False)
 
 
+def _check_finite(data: np.ndarray, inputs: tuple, op: str) -> None:
+    """detect_anomaly's check of one op's output."""
+    if not np.isfinite(data).all():
+        bad = "nan" if np.isnan(data).any() else "inf"
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        raise FloatingPointError(f"detect_anomaly: op '{op}' produced {bad} from inputs of shapes {shapes}; "
+                                 f"check its inputs (e.g. log of 0, overflow in exp) or lower the learning rate")
+
+
 def _rng(seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -101,7 +117,8 @@ class Tensor:
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "scope", "_backward", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "scope", "_backward", "_stamp",
+                 "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy looping over it
 
     def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):
@@ -113,31 +130,22 @@ class Tensor:
         self.inputs: tuple = ()
         self.scope = _scope
         self._backward: Optional[Callable] = None
+        self._stamp = next(_clock)
 
     # ----- construction helpers -------------------------------------------------
     @staticmethod
     def _result(data: np.ndarray, inputs: tuple, op: str, backward: Callable) -> "Tensor":
         """Wrap an op's output; record the graph only if grad mode is on and an input needs it."""
-        if _detect_anomaly and not np.isfinite(data).all():
-            bad = "nan" if np.isnan(data).any() else "inf"
-            shapes = ", ".join(str(t.shape) for t in inputs)
-            raise FloatingPointError(f"detect_anomaly: op '{op}' produced {bad} from inputs of shapes {shapes}; "
-                                     f"check its inputs (e.g. log of 0, overflow in exp) or lower the learning rate")
-        out = Tensor.__new__(Tensor)
-        out.data = data
-        out.grad = None
-        out.name = None
-        out.scope = _scope
-        record = False
+        if _detect_anomaly:
+            _check_finite(data, inputs, op)
+        out = _new(Tensor)
+        out.data, out.grad, out.name, out.scope, out._stamp = data, None, None, _scope, next(_clock)
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
-                    record = True
-                    break
-        if record:
-            out.requires_grad, out.op, out.inputs, out._backward = True, op, inputs, backward
-        else:
-            out.requires_grad, out.op, out.inputs, out._backward = False, "", (), None
+                    out.requires_grad, out.op, out.inputs, out._backward = True, op, inputs, backward
+                    return out
+        out.requires_grad, out.op, out.inputs, out._backward = False, "", (), None
         return out
 
     @staticmethod
@@ -145,7 +153,7 @@ class Tensor:
         """A constant operand (number or array) as a Tensor of `dtype`, without copying when possible."""
         if isinstance(x, Tensor):
             return x
-        t = Tensor.__new__(Tensor)
+        t = _new(Tensor)
         if type(x) is np.ndarray and x.dtype is dtype:
             t.data = x
         elif type(x) in (float, int):
@@ -153,6 +161,7 @@ class Tensor:
         else:
             t.data = _numeric_array(x, dtype, copy=False)
         t.grad, t.requires_grad, t.name, t.op, t.inputs, t.scope, t._backward = None, False, None, "", (), _scope, None
+        t._stamp = next(_clock)
         return t
 
     @classmethod
@@ -215,31 +224,23 @@ class Tensor:
         return f"Tensor({', '.join(parts)})"
 
     # ----- reverse mode ----------------------------------------------------------
-    def topological_order(self) -> list:
+    def topological_order(self, leaves: bool = True) -> list:
         """Every tensor this one depends on (that requires grad), inputs before outputs.
 
-        Iterative depth-first search: a node is appended after all of its inputs.
+        An op's output is always created after its inputs, so the tensors sorted by creation
+        stamp are in topological order. Finding them is a walk with a stack (no recursion).
+        With leaves=False, only the results of ops: the nodes whose backward must run.
         """
-        order, visited = [], set()
-        stack = [(self, False)]
-        push, pop, visit = stack.append, stack.pop, visited.add
+        found, stack = {self}, [self]  # tensors hash by identity
         while stack:
-            node, inputs_done = pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if node in visited:  # tensors hash by identity
-                continue
-            visit(node)
-            push((node, True))
-            for inp in node.inputs:
-                if inp.requires_grad and inp not in visited:
+            for inp in stack.pop().inputs:
+                if inp.requires_grad and inp not in found:
                     if inp.inputs:
-                        push((inp, False))
-                    else:  # a leaf has no inputs to wait for
-                        visit(inp)
-                        order.append(inp)
-        return order
+                        found.add(inp)
+                        stack.append(inp)
+                    elif leaves:
+                        found.add(inp)
+        return sorted(found, key=_by_stamp)
 
     def backward(self, gradient=None) -> None:
         """Compute ∂self/∂t for every tensor t in the graph and add it to ``t.grad``.
@@ -255,47 +256,57 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"backward: output of shape {self.shape} is not a scalar; reduce it first "
                                    f"(e.g. .sum() or .mean()) or pass gradient= an array of shape {self.shape}")
-            seed = np.ones(self.data.shape, dtype=self.data.dtype)
+            seed = np.array(1.0, dtype=self.data.dtype).reshape(self.data.shape)  # ∂self/∂self
         else:
             seed = _numeric_array(gradient, self.data.dtype, copy=True)
             if seed.shape != self.shape:
                 raise ShapeError(f"backward: gradient of shape {seed.shape} does not match the output's shape "
                                  f"{self.shape}; pass an array of shape {self.shape}")
+        stored = set()  # ids of the arrays put in some .grad during this call
+        if self._backward is None:  # backward() of a leaf: ∂self/∂self only
+            _add_to_leaf(self, seed, stored)
+            return
 
-        pending = {self: seed}       # ∂self/∂t, summed over the uses of t seen so far
-        stored, leaf_stored = set(), set()  # ids of the arrays put in some .grad / in a leaf's .grad
+        # Walk the ops newest first: all users of a tensor were made after it, so when we reach
+        # it, its gradient is complete. A leaf's share is added to its .grad as soon as it arrives.
+        pending = {self: seed}  # ∂self/∂t for the ops not reached yet, summed over their users so far
         check = _detect_anomaly
-        for node in reversed(self.topological_order()):
+        for node in reversed(self.topological_order(leaves=False)):
             g = pending.pop(node, None)
-            if g is None:
+            if g is None:  # every path from here to self was cut (a closure returned None)
                 continue
             if type(g) is not np.ndarray or g.dtype is not node.data.dtype:
                 g = np.asarray(g, dtype=node.data.dtype)
-            # Closures may pass one array (or a view of it) to several inputs. A leaf's .grad
-            # is updated in place (below, and by users), so it must own its memory.
-            backward = node._backward
-            if node.grad is not None:
-                node.grad = node.grad + g if backward else _add_into(node.grad, g)
-            elif id(g) in leaf_stored or (backward is None and (id(g) in stored or not g.flags.owndata)):
-                node.grad = g.copy()
-            else:
-                node.grad = g
-            stored.add(id(node.grad))
-            if backward is None:
-                leaf_stored.add(id(node.grad))
-                continue
-            for inp, g_inp in zip(node.inputs, backward(g)):
+            node.grad = g if node.grad is None else node.grad + g  # kept for drawing
+            stored.add(id(g))
+            for inp, g_inp in zip(node.inputs, node._backward(g)):
                 if g_inp is None or not inp.requires_grad:
                     continue
                 if check and not np.isfinite(g_inp).all():
-                    raise FloatingPointError(f"detect_anomaly: the backward of op '{node.op}' produced a non-finite gradient")
-                prev = pending.get(inp)
-                pending[inp] = g_inp if prev is None else prev + g_inp
+                    raise FloatingPointError(f"detect_anomaly: the backward of op '{node.op}' produced "
+                                             f"a non-finite gradient")
+                if inp._backward is None:
+                    _add_to_leaf(inp, g_inp, stored)
+                else:
+                    prev = pending.get(inp)
+                    pending[inp] = g_inp if prev is None else prev + g_inp
 
 
-def _add_into(grad: np.ndarray, g: np.ndarray) -> np.ndarray:
-    grad += g  # a leaf accumulates in place, across backward() calls
-    return grad
+def _add_to_leaf(leaf: Tensor, g, stored: set) -> None:
+    """Add one share of the gradient to a leaf's .grad.
+
+    A leaf's .grad accumulates in place (across backward() calls, and users update it in
+    place), so it must own its memory. Closures may hand one array (or a view of it) to
+    several tensors, so g is kept as it is only when it is a fresh array of the leaf's dtype
+    that no other .grad holds; otherwise the leaf gets a copy.
+    """
+    if leaf.grad is not None:
+        leaf.grad += g
+    elif type(g) is np.ndarray and g.dtype is leaf.data.dtype and g.base is None and id(g) not in stored:
+        leaf.grad = g
+        stored.add(id(g))
+    else:
+        leaf.grad = np.array(g, dtype=leaf.data.dtype)
 
 
 def _shape(shape: Sequence) -> tuple:
