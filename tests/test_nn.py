@@ -65,9 +65,8 @@ def test_forward_runs_inside_the_layer_scope():
     model = nn.MLP([2, 3, 1], seed=0)
     x = np.ones((4, 2))
     out = model(x)
-    add = out                       # layers.2: x @ W + b
-    assert add.op == "add" and add.scope == "layers.2: Linear(3→1)"
-    relu = add.inputs[0].inputs[0]
+    assert out.op == "linear" and out.scope == "layers.2: Linear(3→1)"     # x @ W + b, one op
+    relu = out.inputs[0]
     assert relu.op == "relu" and relu.scope == "layers.1: ReLU"
     assert relu.inputs[0].scope == "layers.0: Linear(2→3)"
     loss = (out * out).mean()       # outside any module
@@ -163,6 +162,43 @@ def test_linear_gradients(batch, n_in, n_out, bias, seed):
     x = Tensor(np.random.default_rng(seed).standard_normal((batch, n_in)), requires_grad=True)
     inputs = [x, lin.W] + ([lin.b] if bias else [])
     gradcheck(lambda *_: lin(x), inputs)
+
+
+@settings(max_examples=20, deadline=None)
+@given(lead=st.lists(st.integers(1, 3), max_size=3), n_in=st.integers(1, 4), n_out=st.integers(1, 4),
+       bias=st.booleans(), seed=st.integers(0, 100))
+def test_linear_op_equals_matmul_then_add_for_any_leading_shape(lead, n_in, n_out, bias, seed):
+    """One `linear` node computes bit for bit what x @ W + b computes with two (matmul, add)."""
+    rng = np.random.default_rng(seed)
+    x_data, W_data, b_data = rng.standard_normal((*lead, n_in)), rng.standard_normal((n_in, n_out)), rng.standard_normal(n_out)
+    g = rng.standard_normal((*lead, n_out))
+    results = []
+    for fused in (True, False):
+        x, W, b = (Tensor(d, requires_grad=True) for d in (x_data, W_data, b_data))
+        y = nn.linear(x, W, b if bias else None) if fused else (x @ W + b if bias else x @ W)
+        y.backward(g)
+        results.append([y.data, x.grad, W.grad] + ([b.grad] if bias else []))
+    assert (y.op == "add") if bias else (y.op == "matmul")
+    for ours, written_out in zip(*results):
+        np.testing.assert_allclose(ours, written_out, rtol=1e-14, atol=1e-14)
+    x, W, b = (Tensor(d, requires_grad=True) for d in (x_data, W_data, b_data))
+    gradcheck(lambda *x_W_b: (nn.linear(*x_W_b) * g).sum(), [x, W, b] if bias else [x, W])
+
+
+def test_linear_is_one_node_per_layer_with_x_W_b_as_inputs():
+    lin = nn.Linear(3, 2, seed=0)
+    x = Tensor(np.ones((4, 3)))
+    y = lin(x)
+    assert y.op == "linear" and y.inputs == (x, lin.W, lin.b)
+    no_bias = nn.Linear(3, 2, bias=False, seed=0)
+    assert no_bias(x).inputs == (x, no_bias.W)
+    one = lin(Tensor(np.ones(3)))        # a 1-D input is one row: reshape, linear, reshape
+    assert one.shape == (2,) and one.op == "reshape" and one.inputs[0].op == "linear"
+    with pytest.raises(ShapeError, match=r"linear: input of shape \(4, 3\) @ W of shape \(2, 2\): the input's last "
+                                         r"dimension must be 2"):
+        nn.linear(x, Tensor(np.ones((2, 2))))
+    with pytest.raises(ShapeError, match=r"linear: input of shape \(4, 3\) @ W of shape \(3,\): W must have shape"):
+        nn.linear(x, Tensor(np.ones(3)))
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])

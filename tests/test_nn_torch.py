@@ -83,3 +83,18 @@ def test_mlp_forward_and_gradients_equal_torch(activation):
     for m, r in zip(model.layers[::2], layers[::2]):
         np.testing.assert_allclose(m.W.grad, r.weight.grad.numpy().T, rtol=0, atol=1e-13)
         np.testing.assert_allclose(m.b.grad, r.bias.grad.numpy(), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 4, 3)])
+def test_linear_op_equals_torch(shape):
+    rng = np.random.default_rng(4)
+    x, W, b = rng.standard_normal(shape), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    g = rng.standard_normal(shape[:-1] + (2,))
+    ours = [Tensor(a.copy(), requires_grad=True) for a in (x, W, b)]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in (x, W, b)]
+    y_ours, y_theirs = nn.linear(*ours), F.linear(theirs[0], theirs[1].T, theirs[2])   # torch keeps W as (out, in)
+    y_ours.backward(g)
+    y_theirs.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(y_ours.data, y_theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -274,6 +274,24 @@ def test_scalar_view_draws_a_matrix_product_as_products_and_a_sum():
     assert [e[2] for e in out_of(g, find(g, "{ x[1] |"))] == ["g -1"]    # ∂y/∂x1 = w1
 
 
+def test_scalar_view_draws_a_linear_layer_as_neurons_with_their_bias():
+    from tinygrad_edu import nn
+    x = Tensor([[1.0, 2.0]], name="x")
+    W = Tensor([[0.5, -1.0], [0.25, 3.0]], requires_grad=True, name="W")
+    b = Tensor([0.1, -0.2], requires_grad=True, name="b")
+    y = nn.linear(x, W, b).sum()
+    y.backward()
+    g = draw_scalar_graph(y)
+    labels = nodes(g)
+    plus = [k for k, v in labels.items() if v == "+"]      # one "+" per neuron, then the sum's own op
+    assert sorted(v for v in labels.values() if not v.startswith("{")).count("*") == 4 and len(plus) == 2
+    for n in range(2):  # each neuron's "+" takes its two products and its bias b[n]
+        bias_edges = out_of(g, find(g, f"{{ b[{n}] |"))
+        assert len(bias_edges) == 1 and bias_edges[0][1] in plus and bias_edges[0][2] == "g 1"
+        assert len(into(g, bias_edges[0][1])) == 3
+    assert [e[2] for e in out_of(g, find(g, "{ W[1,0] |"))] == ["g 2"]   # ∂y/∂W[1,0] = x[0,1]
+
+
 def test_scalar_view_broadcast_and_sum():
     y = parse_expression("(v * c).sum()", {"v": [1.0, 2.0, 3.0], "c": 2.0})
     y.backward()
@@ -347,7 +365,7 @@ def test_errors_are_one_line(tmp_path):
 
 def test_scalar_view_edges_carry_each_leaf_gradient_for_every_op():
     """For every element of every leaf: the gradients on its outgoing edges add up to its .grad."""
-    from tinygrad_edu import concatenate, stack
+    from tinygrad_edu import concatenate, nn, stack
     rng = np.random.default_rng(3)
     v = Tensor(rng.standard_normal(4), requires_grad=True, name="v")
     M = Tensor(rng.standard_normal((2, 2)), requires_grad=True, name="M")
@@ -356,7 +374,7 @@ def test_scalar_view_edges_carry_each_leaf_gradient_for_every_op():
              v.clip(-0.5, 0.5).exp().sum(), (v ** 2).sigmoid().sum(), (M @ M.T).reshape(4).log_softmax().sum(),
              (B @ M).transpose(2, 0, 1).sum(), concatenate([v, M.reshape(4)]).relu().sum(),
              stack([M, -M], axis=1).tanh().sum(), (v @ M.reshape(4, 1)).sum(), (M @ v[:2]).sum(),
-             (v.reshape(2, 2) @ M).sum(axis=0).mean()]
+             (v.reshape(2, 2) @ M).sum(axis=0).mean(), nn.linear(M, M.T, v[:2]).tanh().sum()]
     loss = parts[0]
     for p in parts[1:]:
         loss = loss + p

@@ -20,7 +20,7 @@ import numpy as np
 from . import tensor as _tensor
 from .tensor import ShapeError, Tensor
 
-__all__ = ["Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Sequential", "MLP", "manual_seed",
+__all__ = ["Module", "Linear", "linear", "ReLU", "Tanh", "Sigmoid", "Sequential", "MLP", "manual_seed",
            "mse", "cross_entropy", "binary_cross_entropy_with_logits", "hinge", "accuracy", "LOSSES", "INITS"]
 
 # The generator used when a layer is built without a seed (reset it with manual_seed).
@@ -226,11 +226,48 @@ class Linear(Module):
         return f"Linear({self.in_features}→{self.out_features}{'' if self.b is not None else ', bias=False'})"
 
     def forward(self, x):
-        if (x.data.shape if isinstance(x, Tensor) else np.shape(x))[-1:] != (self.in_features,):
+        try:
+            return linear(x, self.W, self.b)
+        except ShapeError:  # say it in the layer's terms
             raise ShapeError(f"{self.describe()}: input of shape {np.shape(x)} must have {self.in_features} "
-                             f"features in its last dimension")
-        y = x @ self.W
-        return y + self.b if self.b is not None else y
+                             f"features in its last dimension") from None
+
+
+def linear(x, W: Tensor, b: Tensor | None = None) -> Tensor:
+    """x @ W + b as one op: one node per layer in the graph, as PyTorch records nn.Linear (addmm).
+
+    With g = ∂L/∂y for y = x·W + b, x of shape (N, in), W (in, out), b (out,):
+
+        ∂L/∂x = g·Wᵀ,    ∂L/∂W = xᵀ·g,    ∂L/∂b = Σ over the N rows of g
+
+    Writing ``x @ W + b`` gives the same numbers from two nodes (matmul, then add); one node
+    saves the bookkeeping of the second (chapter 3 draws both). An x with other than two
+    dimensions is reshaped to rows and back (a 1-D x is one row).
+    """
+    if not isinstance(x, Tensor):
+        x = Tensor._wrap(x, W.data.dtype)
+    if x.data.ndim != 2 or W.data.ndim != 2 or x.data.shape[1] != W.data.shape[0]:
+        return _linear_other_shapes(x, W, b)
+    out = x.data @ W.data
+    if b is not None:
+        out += b.data
+
+    def backward(g):
+        gx = g @ W.data.T if x.requires_grad else None
+        gW = x.data.T @ g if W.requires_grad else None
+        return (gx, gW) if b is None else (gx, gW, g.sum(axis=0) if b.requires_grad else None)
+    return Tensor._result(out, (x, W) if b is None else (x, W, b), "linear", backward)
+
+
+def _linear_other_shapes(x: Tensor, W: Tensor, b) -> Tensor:
+    """linear() for an input that is not (N, in): check the shapes, then reshape to rows and back."""
+    if W.ndim != 2:
+        raise ShapeError(f"linear: input of shape {x.shape} @ W of shape {W.shape}: W must have shape (in, out)")
+    if x.ndim == 0 or x.shape[-1] != W.shape[0]:
+        raise ShapeError(f"linear: input of shape {x.shape} @ W of shape {W.shape}: the input's last dimension "
+                         f"must be {W.shape[0]} (W's rows: the layer's in_features)")
+    rows = linear(x.reshape(-1, W.shape[0]), W, b)
+    return rows.reshape(x.shape[:-1] + (W.shape[1],))
 
 
 def _as_tensor(x) -> Tensor:
@@ -341,7 +378,8 @@ def mse(pred, target) -> Tensor:
     return (diff * diff).mean()
 
 
-def _class_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
+def _class_labels(fn: str, labels, n: int) -> np.ndarray:
+    """`labels` as n integer class indices (shape and type checked; see _label_positions for the range)."""
     y = _values(labels)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -351,14 +389,23 @@ def _class_labels(fn: str, labels, n: int, n_classes: int) -> np.ndarray:
     if y.dtype.kind == "f":
         if not np.all(y == np.round(y)):
             raise ValueError(f"{fn}: labels must be whole class indices, got {float(y[y != np.round(y)][0])!r}")
-        y = y.astype(np.intp)
-    elif y.dtype.kind not in "iub":
+        return y.astype(np.intp)
+    if y.dtype.kind not in "iub":
         raise TypeError(f"{fn}: labels must be integer class indices, got dtype {y.dtype}")
-    if n and (y.min() < 0 or y.max() >= n_classes):
+    return y
+
+
+def _label_positions(fn: str, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """The flat index i·C + yᵢ of each row's label in an (N, C) array, for picking and scattering.
+
+    numpy.ravel_multi_index also checks every label against [0, C) in the same pass.
+    """
+    try:
+        return np.ravel_multi_index((np.arange(len(y)), y), (len(y), n_classes))
+    except (ValueError, TypeError):
         bad = (y < 0) | (y >= n_classes)
         raise ValueError(f"{fn}: labels must be class indices in [0, {n_classes}); got {y[bad][0]} "
-                         f"at position {int(np.argmax(bad))}")
-    return y
+                         f"at position {int(np.argmax(bad))}") from None
 
 
 def cross_entropy(logits, labels) -> Tensor:
@@ -375,17 +422,16 @@ def cross_entropy(logits, labels) -> Tensor:
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must have shape (N, classes), got {logits.shape}")
     n, c = logits.shape
-    y = _class_labels("cross_entropy", labels, n, c)
-    rows = np.arange(n)
+    at_label = _label_positions("cross_entropy", _class_labels("cross_entropy", labels, n), c)
     shifted = logits.data - logits.data.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=1, keepdims=True)
-    loss = (np.log(total[:, 0]) - shifted[rows, y]).sum() / n
+    loss = (np.log(total[:, 0]) - shifted.take(at_label)).sum() / n
 
     def backward(g):
-        grad = e / total            # p = softmax(logits)
-        grad[rows, y] -= 1          # p − onehot
-        grad *= g / n
+        grad = e / total                    # p = softmax(logits)
+        grad.reshape(-1)[at_label] -= 1     # p − onehot (reshape of a fresh array is a view)
+        grad *= float(g) / n
         return (grad,)
     return Tensor._result(np.array(loss, dtype=logits.data.dtype), (logits,), "cross_entropy", backward)
 
@@ -441,7 +487,8 @@ def accuracy(logits_or_scores, labels) -> float:
     out = _values(logits_or_scores)
     y = _values(labels)
     if out.ndim == 2 and out.shape[1] > 1:
-        y = _class_labels("accuracy", y, out.shape[0], out.shape[1])
+        y = _class_labels("accuracy", y, out.shape[0])
+        _label_positions("accuracy", y, out.shape[1])
         return float(np.mean(out.argmax(axis=1) == y))
     scores = out.reshape(-1)
     y = y.reshape(-1)

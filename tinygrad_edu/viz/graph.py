@@ -210,6 +210,7 @@ class _ScalarView:
     Keys: ("v", t, i) element i (flat index) of tensor t; ("o", t, i) the op that made it;
     for a 1-D/2-D matmul, ("p", t, i, k) the product a[m, k]·b[k, n] and ("q", t, i, k) its
     "*" node, so that ("o", t, i) is the "+" that sums them: the neuron of the classic diagrams.
+    A `linear` op (x @ W + b) is drawn the same way, with the bias b[n] as one more term of the "+".
     """
 
     def __init__(self, root: Tensor, show_data: bool, show_grad: bool):
@@ -226,14 +227,14 @@ class _ScalarView:
 
     @staticmethod
     def _expands_matmul(t: Tensor) -> bool:
-        return t.op == "matmul" and t.inputs[0].ndim <= 2 and t.inputs[1].ndim <= 2
+        return t.op in ("matmul", "linear") and t.inputs[0].ndim <= 2 and t.inputs[1].ndim <= 2
 
     def _grad(self, t: Tensor, i: int):
         return None if not self.show_grad or t.grad is None else float(t.grad.flat[i])
 
     def _matmul_operands(self, t: Tensor, i: int, k: int):
         """Flat indices of a[m, k] and b[k, n] for output element i = (m, n)."""
-        a, b = t.inputs
+        a, b = t.inputs[:2]
         K = a.shape[-1]
         N = b.shape[-1] if b.ndim == 2 else 1
         m, n = divmod(i, N)
@@ -248,12 +249,16 @@ class _ScalarView:
         if kind == "p":
             return [(("q", ti, i, key[3]), g)]
         if kind == "q":  # product a[m, k] * b[k, n]; ∂/∂a = b, ∂/∂b = a
-            a, b = t.inputs
+            a, b = t.inputs[:2]
             ja, jb = self._matmul_operands(t, i, key[3])
             return [(("v", self.index[id(a)], ja), None if g is None or not a.requires_grad else g * b.data.flat[jb]),
                     (("v", self.index[id(b)], jb), None if g is None or not b.requires_grad else g * a.data.flat[ja])]
-        if self._expands_matmul(t):  # the "+" over the products
-            return [(("p", ti, i, k), g) for k in range(t.inputs[0].shape[-1])]
+        if self._expands_matmul(t):  # the "+" over the products (and a linear op's bias b[n])
+            terms = [(("p", ti, i, k), g) for k in range(t.inputs[0].shape[-1])]
+            if len(t.inputs) == 3:
+                bias = t.inputs[2]
+                terms.append((("v", self.index[id(bias)], i % bias.size), g if bias.requires_grad else None))
+            return terms
         # One row of the op's Jacobian: its backward applied to a one-hot output gradient.
         one_hot = np.zeros(t.shape, dtype=t.dtype)
         one_hot.flat[i] = 1
