@@ -199,6 +199,9 @@ def test_linear_is_one_node_per_layer_with_x_W_b_as_inputs():
         nn.linear(x, Tensor(np.ones((2, 2))))
     with pytest.raises(ShapeError, match=r"linear: input of shape \(4, 3\) @ W of shape \(3,\): W must have shape"):
         nn.linear(x, Tensor(np.ones(3)))
+    with pytest.raises(ShapeError, match=r"linear: bias of shape \(4, 2\) with W of shape \(3, 2\): the bias must "
+                                         r"have shape \(2,\)"):
+        nn.linear(x, lin.W, Tensor(np.ones((4, 2))))
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])

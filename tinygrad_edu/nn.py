@@ -246,11 +246,12 @@ def linear(x, W: Tensor, b: Tensor | None = None) -> Tensor:
     """
     if not isinstance(x, Tensor):
         x = Tensor._wrap(x, W.data.dtype)
-    if x.data.ndim != 2 or W.data.ndim != 2 or x.data.shape[1] != W.data.shape[0]:
+    if x.data.ndim != 2 or W.data.ndim != 2 or x.data.shape[1] != W.data.shape[0] or \
+            (b is not None and b.data.shape != W.data.shape[1:]):
         return _linear_other_shapes(x, W, b)
     out = x.data @ W.data
     if b is not None:
-        out += b.data
+        out += b.data  # in place, in x @ W's dtype
 
     def backward(g):
         gx = g @ W.data.T if x.requires_grad else None
@@ -266,6 +267,9 @@ def _linear_other_shapes(x: Tensor, W: Tensor, b) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != W.shape[0]:
         raise ShapeError(f"linear: input of shape {x.shape} @ W of shape {W.shape}: the input's last dimension "
                          f"must be {W.shape[0]} (W's rows: the layer's in_features)")
+    if b is not None and b.shape != W.shape[1:]:
+        raise ShapeError(f"linear: bias of shape {b.shape} with W of shape {W.shape}: the bias must have shape "
+                         f"{W.shape[1:]} (one per output)")
     rows = linear(x.reshape(-1, W.shape[0]), W, b)
     return rows.reshape(x.shape[:-1] + (W.shape[1],))
 
