@@ -348,6 +348,10 @@ def test_cross_entropy_errors():
         nn.cross_entropy(z, [0, 1])
     with pytest.raises(ShapeError, match=r"logits must have shape \(N, classes\), got \(3,\)"):
         nn.cross_entropy(np.zeros(3), [0, 1, 1])
+    empty = Tensor(np.zeros((0, 2)), requires_grad=True)   # an empty batch: no error, an empty gradient
+    with np.errstate(invalid="ignore"):
+        nn.cross_entropy(empty, np.array([], dtype=int)).backward()
+    assert empty.grad.shape == (0, 2)
 
 
 @settings(max_examples=20, deadline=None)

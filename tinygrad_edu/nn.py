@@ -435,7 +435,7 @@ def cross_entropy(logits, labels) -> Tensor:
     def backward(g):
         grad = e / total                    # p = softmax(logits)
         grad.reshape(-1)[at_label] -= 1     # p − onehot (reshape of a fresh array is a view)
-        grad *= float(g) / n
+        grad *= float(g) / max(n, 1)        # (an empty batch has an empty gradient)
         return (grad,)
     return Tensor._result(np.array(loss, dtype=logits.data.dtype), (logits,), "cross_entropy", backward)
 
