@@ -492,7 +492,7 @@ def accuracy(logits_or_scores, labels) -> float:
     y = _values(labels)
     if out.ndim == 2 and out.shape[1] > 1:
         y = _class_labels("accuracy", y, out.shape[0])
-        _label_positions("accuracy", y, out.shape[1])
+        _label_positions("accuracy", y, out.shape[1])   # only its range check: labels in [0, C)
         return float(np.mean(out.argmax(axis=1) == y))
     scores = out.reshape(-1)
     y = y.reshape(-1)
