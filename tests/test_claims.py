@@ -70,6 +70,16 @@ def test_at_mu_0_99_the_coasting_run_is_lower_for_a_stretch_of_steps(default_run
         assert rows[mu].steps_removed_lower == 0
 
 
+def test_the_step_of_the_lowest_loss_ignores_round_off_on_a_plateau(default_run):
+    """Once the weights stop the loss is flat: its lowest point is where the plateau starts, not a round-off pick."""
+    plateau = np.array([0.9, 0.8, 0.75, 0.75 + 2e-16, 0.75 - 1e-16, 0.75 + 1e-16])
+    assert ablation._lowest(plateau, 20) == (0.75 - 1e-16, 22)
+    rows, result = default_run
+    loss = result.traces[("lr-inside", 0.5)]["removed"].loss
+    step = rows[0.5].step_best_after
+    assert step == 43 and loss[step - 1] - loss.min() > 1e-9 >= loss[step] - loss.min()
+
+
 def test_the_report_and_the_figure_show_both_runs(default_run):
     rows, result = default_run
     text = ablation.format_coasting(result)
@@ -178,7 +188,9 @@ def test_every_report_line_fits_in_100_columns():
     for form in ablation.FORMS:
         assert f"[{form}]" in text
     assert "Part 2" in text and "diverges" in text and "crawls" in text
-    runaway = ablation.format_report(ablation.run_experiment(["lr-inside"], [2.0], k=3, steps=60))
+    runaway_run = ablation.run_experiment(["lr-inside"], [2.0], k=3, steps=60)
+    assert runaway_run.coasting.rows[0].error < 1e-12       # relative to the displacement: round-off, at any size
+    runaway = ablation.format_report(runaway_run)
     for line in (text + "\n" + runaway).splitlines():
         assert len(line) <= 100, (len(line), line)
 

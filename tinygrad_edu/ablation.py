@@ -87,6 +87,7 @@ HIDDEN = 8          # the network: MLP([2, 8, 2], tanh), 42 weights
 N_SAMPLES = 200     # points per data set (150 for training, full batch)
 WIDTH = 100         # the report's lines fit in this many columns
 ROUND_OFF = 1e-12   # closed-form errors below this are printed as a bound: their digits are round-off
+TIE = 1e-9          # losses closer than this (relative) count as equal: the difference may be round-off
 
 
 # ----- the problem: a tiny MLP, full-batch cross-entropy ---------------------------------
@@ -303,13 +304,13 @@ class CoastingRow:
 
     @property
     def falls_after_removal(self) -> bool:
-        """The loss went on falling after the removal: its lowest point comes later."""
-        return self.loss_best_after < self.loss_at_removal
+        """The loss went on falling after the removal: its lowest point comes later (by more than TIE)."""
+        return self.loss_best_after < self.loss_at_removal - TIE * max(1.0, abs(self.loss_at_removal))
 
     @property
     def kept_keeps_improving(self) -> bool:
-        """With the learning rate kept, the loss ends at its lowest point since step k."""
-        return self.loss_kept <= self.loss_kept_best
+        """With the learning rate kept, the loss ends at its lowest point since step k (to within TIE)."""
+        return self.loss_kept <= self.loss_kept_best + TIE * max(1.0, abs(self.loss_kept_best))
 
 
 @dataclass
@@ -343,12 +344,17 @@ def _mean(values) -> float:
 
 
 def _lowest(values: np.ndarray, offset: int) -> tuple:
-    """(the lowest finite value, offset + its index), or (NaN, None) when none is finite."""
+    """(the lowest finite value, offset + the first index within TIE of it), or (NaN, None) when none is finite.
+
+    The first index within TIE, not the index of the minimum: once the weights have stopped the
+    loss is flat, and which of its equal values is lowest is round-off (it differs by BLAS kernel).
+    """
     finite = np.flatnonzero(np.isfinite(values))
     if not finite.size:
         return math.nan, None
-    i = finite[np.argmin(values[finite])]
-    return float(values[i]), offset + int(i)
+    lowest = float(np.min(values[finite]))
+    i = finite[np.argmax(values[finite] <= lowest + TIE * max(1.0, abs(lowest)))]
+    return lowest, offset + int(i)
 
 
 def _row(form, mu, k, n, removed: Trace, kept: Trace, other: Trace, other_name: str) -> CoastingRow:
@@ -360,7 +366,7 @@ def _row(form, mu, k, n, removed: Trace, kept: Trace, other: Trace, other_name: 
     with np.errstate(over="ignore", invalid="ignore"):
         error = float(np.linalg.norm(measured - predicted) / scale)
         after, kept_after = removed.loss[k:k + n + 1], kept.loss[k:k + n + 1]
-        lower = k + np.flatnonzero(after < kept_after)      # steps at which removing the lr did better
+        lower = k + np.flatnonzero(after < kept_after - TIE)   # steps at which removing the lr did better
     best_after, step_best_after = _lowest(after, k)
     kept_best, step_kept_best = _lowest(kept_after, k)
     return CoastingRow(
