@@ -468,3 +468,13 @@ def test_docstrings_state_the_measured_claims(obj, gone, there):
         assert " ".join(text.split()) not in doc, text
     for text in there:
         assert text in doc, text
+
+
+def test_ema_momentum_starts_biased_towards_zero():
+    """EMAMomentum's docstring: under a constant g, v_t = (1 − βᵗ)·g (Adam divides this bias out; it does not)."""
+    w = Tensor([0.0], requires_grad=True)
+    opt = optim.EMAMomentum([w], lr=0.1, beta=0.9)
+    for t in range(1, 30):
+        w.grad = np.array([3.0])
+        opt.step()
+        assert opt.state[0]["velocity"][0] == pytest.approx((1 - 0.9 ** t) * 3.0, rel=1e-12)
