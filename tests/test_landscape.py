@@ -122,7 +122,7 @@ def test_gradient_methods_stall_near_the_saddle_adam_does_not():
     def stalled_steps(tr):     # steps spent near the saddle's height f = 0 (the minima are at −¼)
         return int(np.sum(np.abs(tr.loss) < 0.02))
     sgd, momentum, adam = L.run_trajectories("saddle", ["sgd", "momentum", "adam"])
-    assert stalled_steps(sgd) >= 20 and stalled_steps(momentum) >= 20
+    assert stalled_steps(sgd) >= 24 and stalled_steps(momentum) >= 24   # "dozens of steps"
     assert stalled_steps(adam) < 5
     assert adam.steps_to_reach(1e-2) < sgd.steps_to_reach(1e-2)
 

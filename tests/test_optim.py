@@ -198,8 +198,8 @@ def test_heavy_ball_equals_its_momentum_mapping(quad, mass, friction, dt):
     assert back == pytest.approx({"mass": mass, "friction": friction, "dt": dt}, abs=1e-12)
 
 
-def test_document_003_mapping_is_wrong_and_the_corrected_one_is_right(quad):
-    """003: p ← α·p + (1−α)·∇L, θ ← θ − β·p with α = ηε/m, β = η/m, γ = 1/η − ε/m (force γ·∇L).
+def test_a_popular_answers_physical_mapping_is_wrong_and_the_corrected_one_is_right(quad):
+    """A popular answer: p ← α·p + (1−α)·∇L, θ ← θ − β·p with α = ηε/m, β = η/m, γ = 1/η − ε/m (force γ·∇L).
 
     Right: α = 1 − ηε/m, β = η/m, γ = ε/m. Simulate the ball on the loss γ·L (force −γ·∇L)."""
     A, b, w0 = quad
@@ -212,10 +212,10 @@ def test_document_003_mapping_is_wrong_and_the_corrected_one_is_right(quad):
     # the corrected mapping reproduces the ball
     corrected = run(optim.EMAMomentum, w0, grad, 40, lr=eta / m, beta=1 - eta * eps / m)[0]
     np.testing.assert_allclose(ball_with_force_scale(eps / m), corrected, rtol=0, atol=1e-12)
-    # 003's mapping does not: it is a different trajectory
+    # the answer's mapping does not: it is a different trajectory
     claimed = run(optim.EMAMomentum, w0, grad, 40, lr=eta / m, beta=eta * eps / m)[0]
     assert np.max(np.abs(ball_with_force_scale(1 / eta - eps / m) - claimed)) > 1e-2
-    # ...except when ηε/m = ½, where α and 1 − α coincide (and so do 003's γ and ε/m)
+    # ...except when ηε/m = ½, where α and 1 − α coincide (and so do the answer's γ and ε/m)
     eta_half = 0.5 * m / eps
     half_ball = run(optim.HeavyBall, w0, lambda w, t: (1 / eta_half - eps / m) * grad(w, t), 40,
                     mass=m, friction=eps, dt=eta_half)[0]
@@ -249,7 +249,7 @@ def test_nesterov_differs_from_classical_momentum(quad):
     assert np.max(np.abs(nes - mom)) > 1e-3
 
 
-# ----- the unrolled sum (004) ------------------------------------------------------------
+# ----- the unrolled sum, as lecture notes on momentum write it ------------------------------
 
 def test_unrolled_sum_81_90_100_percent():
     """m_3 = η·(μ²·g_1 + μ·g_2 + g_3): with μ = 0.9 the weights are 81%, 90%, 100%."""
@@ -304,7 +304,7 @@ def test_ablation_limits():
     f = optim.MomentumWithoutLR.coasting_factor
     assert f(0.5, math.inf) == 1 and f(0.9, math.inf) == pytest.approx(9) and f(0.99, math.inf) == pytest.approx(99)
     assert f(1.0, math.inf) == math.inf and f(1.01, math.inf) == math.inf
-    # μ = 1: constant drift, n·Δw; not 0 or 1 as in 000, whatever the size of Δw
+    # μ = 1: constant drift, n·Δw; not 0 or 1 as a popular answer says, whatever the size of Δw
     for delta in (0.001, 0.5, 1.0, 3.0):
         p = Tensor([0.0], requires_grad=True)
         with pytest.warns(UserWarning, match="constant speed"):

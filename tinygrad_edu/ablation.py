@@ -1,8 +1,8 @@
-"""Momentum without a learning rate: the experiment behind the question in 000.
+"""Momentum without a learning rate: the experiment behind a popular Q&A question.
 
-The question (000): momentum keeps its own "inertia" for each weight, so why bother with a
-learning rate at all? Two different things can be meant by "removing" it, and this module
-runs both.
+The question: momentum keeps its own "inertia" for each weight (written there as
+v ← β·v + (1 − β)·∇L, w ← w − α·v), so why bother with a learning rate at all? Two different
+things can be meant by "removing" it, and this module runs both.
 
 **1. Remove it mid-run (η → 0): does the weight keep learning?** Train a small network with
 the learning rate for k steps, then take the learning rate away and keep stepping. What
@@ -19,12 +19,22 @@ happens depends on where the form of momentum puts the learning rate:
 
 Before the removal the three runs are the *same* run: ``SGD(lr=η, momentum=μ)`` and
 ``EMAMomentum(lr=η/(1 − μ), beta=μ)`` are ``Momentum(η, μ)`` in disguise. They differ only
-in what "η = 0" means. Measured for each μ: the displacement after the removal against the
-closed form; the loss at the removal and n steps later (it stops improving; with the
-learning rate kept it goes on improving); the cosine between each update and −∇L (close to
-1 while the gradient drives the update, anything afterwards); and the proof that coasting
-ignores the gradient: continued on a *different* data set, the weights follow the same
-path, bit for bit.
+in what "η = 0" means.
+
+What the removal does to the loss: the gradient no longer steers. The coasting weights follow
+the geometric series above whatever the loss does, so the loss may go on falling along the
+coast for a while (in the default run, μ = 0.9: from 0.499 at the removal to 0.383 sixty steps
+later), then stalls where the weights stop, or rises once they have coasted past the bottom
+of the valley (μ ≥ 0.99). Keeping the learning rate does not make the loss fall for ever
+either: at μ ≥ 0.99 the run with the learning rate kept overshoots the same valley and its
+loss rises again, and at μ = 0.99 the coasting run even has the lower loss for 19 steps. What
+the learning rate buys is the steering, not a loss that always falls. Measured for each μ:
+the displacement after the removal against the closed form; both runs' losses (lowest point,
+end, and the steps at which the run without the learning rate is lower); the cosine between
+each update and −∇L (close to 1 while the gradient drives the update; afterwards whatever
+the frozen direction happens to make with the gradient); and the proof that coasting ignores
+the gradient: continued on a *different* data set, the weights follow the same path, bit
+for bit.
 
 **2. Remove it by setting it to 1 (α = 1 in the EMA form): does momentum find the right
 step size by itself?** No. v is a weighted average of past gradients (weights (1−β)·βʲ that
@@ -33,16 +43,20 @@ the step *is* v: its size is set by the scale of the loss, not by momentum. Mult
 loss by 100 and the same run diverges; multiply it by 0.01 and it crawls. A tuned α puts
 the scale back: the best α is, to the grid's resolution, proportional to 1/scale.
 
-(PyTorch's and the learning-rate-inside forms can grow |b| to |∇L|/(1 − μ), ten times the
-gradient at μ = 0.9 — a fixed factor, still set by the loss's scale.)
+(The other two forms keep a sum instead of an average, and it grows by a fixed factor, still
+set by the loss's scale: under a steady gradient PyTorch's b grows to |∇L|/(1 − μ), and the
+learning-rate-inside m to η·|∇L|/(1 − μ), ten times the gradient, or ten times η·|∇L|, at
+μ = 0.9.)
 
 Every function returns plain result objects (dataclasses; tables are lists of them);
-``format_report`` prints them and ``tinygrad_edu.viz.experiment_plots`` draws them.
+``format_report`` prints them (only the forms asked for, in lines of at most 100 columns)
+and ``tinygrad_edu.viz.experiment_plots`` draws them.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import textwrap
 import warnings
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
@@ -50,13 +64,15 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import nn, optim
-from .data import get_dataset
+from .data import closest_names, get_dataset
+from .experiments import text_table
 from .tensor import Tensor
 
 __all__ = ["FORMS", "DEFAULT_MOMENTA", "Problem", "make_problem", "make_model", "coasting_factor",
-           "predicted_displacement", "Trace", "run", "CoastingRow", "GradientFreeProof", "CoastingResult",
+           "predicted_displacement", "limit_text", "step_limit", "answer_limit", "Trace", "run", "CoastingRow",
+           "GradientFreeProof", "CoastingResult",
            "momentum_without_lr", "ScaleRow", "ScaleResult", "ema_loss_scale", "LrChange", "lr_change",
-           "Experiment", "run_experiment", "format_report", "check_form", "check_momenta"]
+           "Experiment", "run_experiment", "format_report", "as_dict", "check_form", "check_momenta"]
 
 FORMS = ("lr-inside", "pytorch", "ema")
 FORM_DESCRIPTIONS = {
@@ -69,6 +85,9 @@ DEFAULT_MOMENTA = (0.5, 0.9, 0.99, 1.0, 1.01)
 DEFAULTS = {"k": 20, "steps": 60, "lr": 0.005, "seed": 0}
 HIDDEN = 8          # the network: MLP([2, 8, 2], tanh), 42 weights
 N_SAMPLES = 200     # points per data set (150 for training, full batch)
+WIDTH = 100         # the report's lines fit in this many columns
+ROUND_OFF = 1e-12   # closed-form errors below this are printed as a bound: their digits are round-off
+TIE = 1e-9          # losses closer than this (relative) count as equal: the difference may be round-off
 
 
 # ----- the problem: a tiny MLP, full-batch cross-entropy ---------------------------------
@@ -124,12 +143,42 @@ def proof_momentum(momenta) -> float:
 
 
 def limit_text(momentum: float) -> str:
-    """What Δw_t = μᵗ·Δw does as t → ∞ (the limits 000 gets wrong at μ = 1)."""
+    """What Δw_t = μᵗ·Δw does as t → ∞, in words (see ``step_limit`` for the number)."""
     if momentum < 1:
         return f"stops after {coasting_factor(momentum, math.inf):.4g}·Δw"
     if momentum == 1:
         return "drifts: every step is Δw"
     return "runs away: steps grow like μᵗ"
+
+
+def step_limit(momentum: float, first_step: float) -> float:
+    """lim Δw_t as t → ∞ for Δw_t = μᵗ·Δw₀ (one weight, μ >= 0): the coasting step's limit.
+
+    0 for μ < 1; Δw₀ itself for μ = 1, whatever its size; for μ > 1, +∞ or −∞ with the sign
+    of Δw₀, and 0 when Δw₀ = 0.
+    """
+    if momentum < 1 or first_step == 0:
+        return 0.0
+    if momentum == 1:
+        return float(first_step)
+    return math.copysign(math.inf, first_step)
+
+
+def answer_limit(momentum: float, first_step: float) -> float:
+    """The limit a popular Q&A answer gives for the same coasting step (it is wrong; see ``step_limit``).
+
+    The answer writes the update without the minus sign, Δw_t = l·∂E/∂w + μ·Δw_{t−1} (this
+    project writes Δw_t = −η·∇L + μ·Δw_{t−1}: a step goes downhill), drops the learning-rate
+    term and claims: lim Δw_t = 0 if μ < 1, or if μ = 1 and Δw₀ < 1; 1 if μ = 1 and Δw₀ = 1;
+    ∞ otherwise. Right at μ < 1; at μ = 1 it is right only for Δw₀ = 0 and Δw₀ = 1 (it treats
+    Δw₀ as if it were raised to the power t: 0 below 1, ∞ above); at μ > 1 it misses −∞ for
+    Δw₀ < 0 and 0 for Δw₀ = 0.
+    """
+    if momentum < 1 or (momentum == 1 and first_step < 1):
+        return 0.0
+    if momentum == 1 and first_step == 1:
+        return 1.0
+    return math.inf
 
 
 # ----- one run -------------------------------------------------------------------------------
@@ -225,13 +274,19 @@ class CoastingRow:
     last_update: float = math.nan         # |Δw|, the last gradient-driven step
     predicted: float = math.nan           # |w_{k+n} − w_k| by the closed form (0 for the stop-dead forms)
     measured: float = math.nan            # |w_{k+n} − w_k| measured
-    error: float = math.nan               # |measured − predicted| (vectors), relative to |Δw|
+    error: float = math.nan               # |measured − predicted| (vectors), relative to max(|predicted|, |Δw|)
     limit: str = ""
     loss_start: float = math.nan
     loss_at_removal: float = math.nan
     loss_end: float = math.nan            # n steps after the removal
-    loss_best_after: float = math.nan     # lowest loss after the removal
-    loss_kept: float = math.nan           # the same run with the learning rate kept
+    loss_best_after: float = math.nan     # lowest loss after the removal ...
+    step_best_after: Optional[int] = None     # ... and the step at which it is reached
+    loss_kept: float = math.nan           # the same run with the learning rate kept, n steps after k
+    loss_kept_best: float = math.nan      # its lowest loss from step k on ...
+    step_kept_best: Optional[int] = None      # ... and the step at which it is reached
+    steps_removed_lower: int = 0          # how many of the n steps the run without the learning rate is lower
+    removed_lower_from: Optional[int] = None  # the first and last such step (None: never)
+    removed_lower_to: Optional[int] = None
     cos_driven: float = math.nan          # mean cos(update, −∇L) over the k steps with the learning rate
     cos_last_driven: float = math.nan
     cos_coasting: float = math.nan        # mean over the steps after the removal (NaN: no update at all)
@@ -246,6 +301,16 @@ class CoastingRow:
     def gradient_free(self) -> bool:
         """The weights after the removal do not depend on the data: the update ignores the gradient."""
         return self.other_data_difference == 0.0
+
+    @property
+    def falls_after_removal(self) -> bool:
+        """The loss went on falling after the removal: its lowest point comes later (by more than TIE)."""
+        return self.loss_best_after < self.loss_at_removal - TIE * max(1.0, abs(self.loss_at_removal))
+
+    @property
+    def kept_keeps_improving(self) -> bool:
+        """With the learning rate kept, the loss ends at its lowest point since step k (to within TIE)."""
+        return self.loss_kept <= self.loss_kept_best + TIE * max(1.0, abs(self.loss_kept_best))
 
 
 @dataclass
@@ -278,21 +343,43 @@ def _mean(values) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def _lowest(values: np.ndarray, offset: int) -> tuple:
+    """(the lowest finite value, offset + the first index within TIE of it), or (NaN, None) when none is finite.
+
+    The first index within TIE, not the index of the minimum: once the weights have stopped the
+    loss is flat, and which of its equal values is lowest is round-off (it differs by BLAS kernel).
+    """
+    finite = np.flatnonzero(np.isfinite(values))
+    if not finite.size:
+        return math.nan, None
+    lowest = float(np.min(values[finite]))
+    i = finite[np.argmax(values[finite] <= lowest + TIE * max(1.0, abs(lowest)))]
+    return lowest, offset + int(i)
+
+
 def _row(form, mu, k, n, removed: Trace, kept: Trace, other: Trace, other_name: str) -> CoastingRow:
     w = removed.weights
     last = w[k] - w[k - 1]
     measured = w[k + n] - w[k]
     predicted = predicted_displacement(last, mu, n) if form == "lr-inside" else np.zeros_like(last)
-    scale = np.linalg.norm(last) or 1.0
+    scale = max(np.linalg.norm(predicted), np.linalg.norm(last)) or 1.0
     with np.errstate(over="ignore", invalid="ignore"):
         error = float(np.linalg.norm(measured - predicted) / scale)
+        after, kept_after = removed.loss[k:k + n + 1], kept.loss[k:k + n + 1]
+        lower = k + np.flatnonzero(after < kept_after - TIE)   # steps at which removing the lr did better
+    best_after, step_best_after = _lowest(after, k)
+    kept_best, step_kept_best = _lowest(kept_after, k)
     return CoastingRow(
         form=form, momentum=mu, allowed=True, k=k, steps=n,
         last_update=float(np.linalg.norm(last)), predicted=float(np.linalg.norm(predicted)),
         measured=float(np.linalg.norm(measured)), error=error,
         limit=limit_text(mu) if form == "lr-inside" else STOP_DEAD[form],
         loss_start=float(removed.loss[0]), loss_at_removal=float(removed.loss[k]), loss_end=float(removed.loss[k + n]),
-        loss_best_after=float(removed.loss[k:].min()), loss_kept=float(kept.loss[k + n]),
+        loss_best_after=best_after, step_best_after=step_best_after,
+        loss_kept=float(kept.loss[k + n]), loss_kept_best=kept_best, step_kept_best=step_kept_best,
+        steps_removed_lower=int(lower.size),
+        removed_lower_from=int(lower[0]) if lower.size else None,
+        removed_lower_to=int(lower[-1]) if lower.size else None,
         cos_driven=_mean(removed.cosine[:k]), cos_last_driven=float(removed.cosine[k - 1]),
         cos_coasting=_mean(removed.cosine[k:]), cos_end=float(removed.cosine[-1]),
         cos_coasting_other=_mean(other.cosine[k:]),
@@ -485,17 +572,24 @@ def lr_change(form: str, gradient: float = 1.0, momentum: float = 0.9, lrs: Sequ
 @dataclass
 class Experiment:
     coasting: CoastingResult
-    scale: ScaleResult
-    lr_changes: list             # LrChange for each form: drop to 0.01, then drop to 0
+    scale: Optional[ScaleResult]  # part 2 (the EMA form with α = 1); None when "ema" was not asked for
+    lr_changes: list             # LrChange for each form asked for: drop to 0.01, then drop to 0
+
+
+LR_SCHEDULES = ((0.1, 0.01, 0.01, 0.01), (0.1, 0.0, 0.0, 0.0))   # the learning-rate changes the report shows
 
 
 def run_experiment(forms: Sequence[str] = FORMS, momenta: Sequence[float] = DEFAULT_MOMENTA,
                    k: int = DEFAULTS["k"], steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
                    seed: int = DEFAULTS["seed"]) -> Experiment:
-    """Both parts and the learning-rate-change table, as `edu ablate` shows them."""
+    """Both parts and the learning-rate-change table, as `edu ablate` shows them, for `forms` only.
+
+    Part 2 sets α = 1 in the EMA form, so it runs only when "ema" is among the forms.
+    """
     coasting = momentum_without_lr(forms, momenta, k=k, steps=steps, lr=lr, seed=seed)
-    scale = ema_loss_scale(seed=seed)
-    changes = [lr_change(f, lrs=lrs) for lrs in ((0.1, 0.01, 0.01, 0.01), (0.1, 0.0, 0.0, 0.0)) for f in FORMS]
+    forms = coasting.settings["forms"]
+    scale = ema_loss_scale(seed=seed) if "ema" in forms else None
+    changes = [lr_change(f, lrs=lrs) for lrs in LR_SCHEDULES for f in forms]
     return Experiment(coasting, scale, changes)
 
 
@@ -505,7 +599,6 @@ def check_form(form: str) -> str:
     """'' if `form` is a form's name, else a one-line message with the closest names."""
     if form in FORMS:
         return ""
-    from .data import closest_names
     return f"unknown form {form!r}{closest_names(str(form), FORMS + ('all',))} (choose from: {', '.join(FORMS)}, all)"
 
 
@@ -537,39 +630,79 @@ def _fmt(x, spec: str = ".4g") -> str:
 
 
 def _table(headers: list, rows: list) -> str:
-    from .experiments import text_table
     return text_table([[str(c) for c in r] for r in [headers] + rows])
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    """Prose in lines of at most WIDTH columns (tables are laid out to fit on their own)."""
+    return textwrap.fill(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _round_off(x: float) -> str:
+    """A closed-form error: a bound when it is round-off (the digits differ by CPU and BLAS), else the value."""
+    if isinstance(x, float) and math.isnan(x):
+        return "–"
+    if x == 0:
+        return "0"
+    return f"< {ROUND_OFF:.0e}" if x < ROUND_OFF else f"{x:.1e}"
+
+
+def _loss(x: float) -> str:
+    """A loss to three decimals; a runaway one (>= 1000) to three digits, so that the table keeps its width."""
+    return _fmt(x, ".3f" if not abs(x) >= 1000 else ".3g")
+
+
+def _at(value: float, step: Optional[int]) -> str:
+    return "–" if step is None else f"{_loss(value)} ({step})"
+
+
+def _removed_lower(r: CoastingRow) -> str:
+    if not r.steps_removed_lower:
+        return "never"
+    return f"{r.steps_removed_lower} steps ({r.removed_lower_from}–{r.removed_lower_to})"
 
 
 def format_coasting(result: CoastingResult) -> str:
     s = result.settings
-    out = [f"Part 1: remove the learning rate after k = {s['k']} steps, then {s['steps']} more steps "
-           f"({s['model']}, full-batch cross-entropy on {s['samples']} {s['dataset']} points, η = {s['lr']}, "
-           f"seed {s['seed']})"]
+    k, end = s["k"], s["k"] + s["steps"]
+    out = [_wrap(f"Part 1: remove the learning rate after k = {s['k']} steps, then {s['steps']} more steps "
+                 f"({s['model']}, full-batch cross-entropy on {s['samples']} {s['dataset']} points, "
+                 f"η = {s['lr']}, seed {s['seed']}).")]
+    out.append(_wrap("After the removal the gradient no longer steers: the weights coast or stop whatever the "
+                     "loss does, so the loss may still fall along the coast, then stalls or rises. "
+                     "Keeping the learning rate steers, but its loss need not keep falling either."))
+    other = s["other_dataset"]
     for form in s["forms"]:
         rows = [r for r in result.rows if r.form == form]
+        allowed = [r for r in rows if r.allowed]
         out += ["", f"[{form}] {FORM_DESCRIPTIONS[form]}"]
-        table, notes = [], []
-        for r in rows:
-            if not r.allowed:
-                table.append([_fmt(r.momentum, "g")] + ["–"] * 9 + ["refused by the optimizer"])
-                notes.append(f"  μ = {r.momentum:g}: {r.note}")
-                continue
-            table.append([_fmt(r.momentum, "g"), _fmt(r.predicted), _fmt(r.measured), _fmt(r.error, ".1e"),
-                          f"{_fmt(r.loss_at_removal, '.3f')} → {_fmt(r.loss_end, '.3f')}", _fmt(r.loss_kept, ".3f"),
-                          _fmt(r.cos_driven, "+.2f"), _fmt(r.cos_coasting, "+.2f"), _fmt(r.cos_coasting_other, "+.2f"),
-                          "yes" if r.gradient_free else f"no ({_fmt(r.other_data_difference, '.1e')})", r.limit])
-        out.append(_table(["μ", "predicted |w−w_k|", "measured", "error/|Δw|", "loss at removal → end", "lr kept",
-                           "cos before", "cos after", f"on {s['other_dataset']}", f"same on {s['other_dataset']}",
-                           "as t → ∞"], table))
-        out += notes
+        out.append(_table(["μ", "predicted |w−w_k|", "measured", "rel. error", "as t → ∞"],
+                          [[_fmt(r.momentum, "g"), _fmt(r.predicted), _fmt(r.measured), _round_off(r.error), r.limit]
+                           if r.allowed else [_fmt(r.momentum, "g"), "–", "–", "–", "refused by the optimizer"]
+                           for r in rows]))
+        out += [f"  μ = {r.momentum:g}: {r.note}" for r in rows if not r.allowed]
+        if not allowed:
+            continue
+        out += ["", f"loss: lr removed at step {k} against lr kept (lowest loss, and the step it is reached at)"]
+        out.append(_table(["μ", f"at {k} → {end}", "removed: lowest", "kept: lowest", f"kept: at {end}",
+                           "removed < kept at"],
+                          [[_fmt(r.momentum, "g"), f"{_loss(r.loss_at_removal)} → {_loss(r.loss_end)}",
+                            _at(r.loss_best_after, r.step_best_after), _at(r.loss_kept_best, r.step_kept_best),
+                            _loss(r.loss_kept), _removed_lower(r)] for r in allowed]))
+        out += ["", f"cos(update, −∇L): before and after the removal, and the same updates against the "
+                    f"gradient on {other}"]
+        out.append(_table(["μ", "before", "after", f"after, on {other}", f"same weights on {other}"],
+                          [[_fmt(r.momentum, "g"), _fmt(r.cos_driven, "+.2f"), _fmt(r.cos_coasting, "+.2f"),
+                            _fmt(r.cos_coasting_other, "+.2f"),
+                            "yes" if r.gradient_free else f"no ({_fmt(r.other_data_difference, '.1e')})"]
+                           for r in allowed]))
     shown = proof_momentum(s["momenta"])
     proofs = result.proofs
     if proofs:
-        out += ["", f"Gradient-free? After the removal, continue on {s['other_dataset']} instead of {s['dataset']} "
-                    f"(μ = {shown:g}; the two data sets' gradients disagree):"]
-        out.append(_table(["form", "cos(∇L, ∇L')", "max |w − w'| after removal", "with lr kept",
-                           "last cos(Δw, −∇L)", "last cos(Δw, −∇L')"],
+        out += ["", _wrap(f"Gradient-free? After the removal, continue on {other} instead of {s['dataset']} "
+                          f"(μ = {shown:g}; the two data sets' gradients disagree):")]
+        out.append(_table(["form", "cos(∇L, ∇L')", "max |w − w'| after removal", "lr kept", "last cos −∇L",
+                           "last cos −∇L'"],
                           [[p.form, _fmt(p.gradient_cosine, "+.2f"),
                             "0 (identical, bit for bit)" if p.identical else _fmt(p.max_difference, ".2e"),
                             _fmt(p.max_difference_kept, ".2e"), _fmt(p.cos_end, "+.2f"), _fmt(p.cos_end_other, "+.2f")]
@@ -579,33 +712,44 @@ def format_coasting(result: CoastingResult) -> str:
 
 def format_scale(result: ScaleResult) -> str:
     s = result.settings
-    out = [f"Part 2: EMAMomentum (β = {s['beta']}) with α removed (α = 1) vs a tuned α, on the loss × scale "
-           f"({s['steps']} steps, {s['dataset']}; target loss {s['target']})"]
-    out.append(_table(["loss ×", "α", "loss start → end", "reaches target", "max |Δw|", "max |∇|", "max |v|/max|g|",
+    out = [_wrap(f"Part 2: EMAMomentum (β = {s['beta']}) with α removed (α = 1) vs a tuned α, on the loss × scale "
+                 f"({s['steps']} steps, {s['dataset']}; target loss {s['target']})")]
+    # A diverging run's last loss is chaotic (it differs by CPU and BLAS kernel): only the verdict is printed.
+    out.append(_table(["loss ×", "α", "loss start → end", "target at", "max |Δw|", "max |∇|", "|v|/max|g|",
                        "verdict"],
                       [[_fmt(r.scale, "g"), ("1 (removed)" if not r.tuned else f"{r.alpha:g} (tuned)"),
-                        f"{r.loss_start:.3f} → {_fmt(r.loss_end, '.3g')}",
+                        f"{r.loss_start:.3f} → {'diverged' if r.diverged else _fmt(r.loss_end, '.3g')}",
                         "never" if r.steps_to_target is None else f"step {r.steps_to_target}",
                         _fmt(r.max_step, ".3g"), _fmt(r.max_gradient, ".3g"), _fmt(r.bound_ratio, ".3f"), r.verdict]
                        for r in result.rows]))
-    out.append("|v| never exceeds the largest gradient seen (ratio <= 1): with α = 1 the step is a gradient's "
-               "size, set by the loss's scale. The tuned α scales as 1/scale.")
+    out.append(_wrap("|v| never exceeds the largest gradient seen (ratio <= 1): with α = 1 the step is a "
+                     "gradient's size, set by the loss's scale. The tuned α scales as 1/scale."))
     return "\n".join(out)
 
 
 def format_lr_changes(changes: list) -> str:
-    out = ["What each form does when the learning rate changes (gradient 1 every step, μ = 0.9):"]
-    rows = []
-    for c in changes:
-        rows.append([c.form, " → ".join(f"{x:g}" for x in c.lrs), ", ".join(f"{u:+.5g}" for u in c.updates),
-                     ", ".join(f"{p:+.5g}" for p in c.positions)])
-    out.append(_table(["form", "lr per step", "updates Δw", "positions w − w₀"], rows))
+    if not changes:
+        return ""
+    mu = changes[0].momentum
+    out = [f"What each form does when the learning rate changes (gradient 1 every step, μ = {mu:g}):"]
+    schedules = list(dict.fromkeys(tuple(c.lrs) for c in changes))
+    for lrs in schedules:
+        out += ["", "learning rate per step: " + " → ".join(f"{x:g}" for x in lrs)]
+        out.append(_table(["form", "updates Δw", "positions w − w₀"],
+                          [[c.form, ", ".join(f"{u:+.5g}" for u in c.updates),
+                            ", ".join(f"{p:+.5g}" for p in c.positions)]
+                           for c in changes if tuple(c.lrs) == lrs]))
     return "\n".join(out)
 
 
 def format_report(experiment: Experiment) -> str:
-    return "\n\n".join([format_coasting(experiment.coasting), format_scale(experiment.scale),
-                        format_lr_changes(experiment.lr_changes)])
+    """The tables of `edu ablate`: only the forms the experiment ran, in lines of at most 100 columns."""
+    parts = [format_coasting(experiment.coasting)]
+    if experiment.scale is not None:
+        parts.append(format_scale(experiment.scale))
+    if experiment.lr_changes:
+        parts.append(format_lr_changes(experiment.lr_changes))
+    return "\n\n".join(parts)
 
 
 def as_dict(obj):
@@ -613,7 +757,7 @@ def as_dict(obj):
     if dataclasses.is_dataclass(obj):
         d = {f.name: as_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)
              if f.name not in ("traces", "curves", "gradient_at_removal")}
-        for name in ("gradient_free", "verdict"):
+        for name in ("gradient_free", "falls_after_removal", "kept_keeps_improving", "verdict"):
             if hasattr(type(obj), name):
                 d[name] = getattr(obj, name)
         return d

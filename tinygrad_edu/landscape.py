@@ -10,42 +10,55 @@ Tensor of 2 elements; each step is the ordinary training loop:
 
 so every optimizer of ``tinygrad_edu.optim`` runs here exactly as it runs on a network.
 
-The four landscapes, each chosen to show one behaviour:
+The four landscapes, each chosen to show one behaviour (the numbers are for the default
+hyperparameters; ``header`` and ``describe`` recompute them for others):
 
-- ``quadratic``  f = ½x² + y²: a round-ish bowl. Plain gradient descent walks straight
-  in; momentum with μ = 0.9 overshoots and spirals in, and a higher μ circles longer.
+- ``quadratic``  f = ½x² + y²: a bowl, curvatures 1 and 2. Plain gradient descent (η = 0.3)
+  multiplies x by 0.7 and y by 0.4 per step: it walks in without overshooting. Momentum
+  (μ = 0.9, η = 0.05) overshoots and spirals in, shrinking by √μ ≈ 0.949 per step; at
+  μ = 0.99 it circles longer (√0.99 ≈ 0.995 per step).
 - ``ravine``     f = ½x² + 50y²: a long narrow valley (curvatures 1 and 100). At its best
   learning rate, 2/(1 + 100) ≈ 0.0198 (the one that minimises the slowest factor), SGD
   multiplies x by 0.98 and y by −0.98 at every step: it bounces from wall to wall (the steep
   coordinate y changes sign at every step) while it crawls along the floor. Momentum
   (μ = 0.9, η = 0.005) adds up the gradients: the across-the-valley components alternate and
   cancel, the along-the-floor ones agree and add up, so the zig-zag is damped (every
-  direction shrinks by √μ ≈ 0.95 per step) and the walker reaches the minimum first.
+  direction shrinks by √μ ≈ 0.949 per step) and the walker reaches the minimum first.
 - ``rosenbrock`` f = (1 − x)² + 100(y − x²)²: a curved banana valley with its minimum at
-  (1, 1). Curvature up to ~1000 across the valley forces a small learning rate (SGD
-  diverges above ~2e-3), which makes progress along the valley slow.
+  (1, 1). Across the valley the curvature (the Hessian's largest eigenvalue) is 1002 at the
+  minimum, 1506 at the start (−1.2, 1) and 2002 on the valley floor at |x| = 1.5; along it,
+  it is small (0.4 at the minimum), so progress along the valley is slow. SGD from the start
+  converges only while η < 2/1002 ≈ 2.0e-3 (2/λ_max at the minimum; it converges at 1.99e-3);
+  just above (2.01e-3 up to about 6.1e-3) it keeps bouncing across the valley, bounded but
+  never settling, and from about 6.2e-3 on it leaves every bound within a few steps.
 - ``saddle``     f = ½x² + ¼y⁴ − ½y²: a saddle point at (0, 0) between two minima at
   (0, ±1). Started next to the ridge (y = 0.001), SGD and momentum first slide down to the
   saddle, stall there for dozens of steps (the gradient, and so the step, is tiny), then
-  escape as y grows by a factor (1 + η) per step. Adam divides the gradient by its own
-  size, so it takes full steps even there and barely stalls. Started exactly on the ridge
-  (y = 0) no one can leave, because ∂f/∂y = 0 there.
+  escape: near the ridge ∂f/∂y ≈ −y, so SGD multiplies y by 1 + η (1.1 at η = 0.1) per step,
+  and momentum by the larger root of z² − (1 + μ + η)z + μ = 0 (1.107 at μ = 0.9, η = 0.02).
+  Adam divides the gradient by its own size, so it takes full steps even there and barely
+  stalls. Started exactly on the ridge (y = 0) no one can leave, because ∂f/∂y = 0 there.
 
 The functions are written once with + - * ** only, so the same code evaluates a Tensor
 (for training) and a NumPy grid (for the contour plot).
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
+from . import optim
+from .data import closest_names
 from .tensor import Tensor
 
-__all__ = ["Landscape", "Trajectory", "LANDSCAPES", "landscape_names", "get_landscape", "evaluate",
+__all__ = ["Landscape", "Trajectory", "LANDSCAPES", "landscape_names", "get_landscape", "evaluate", "hessian",
+           "heavy_ball_roots", "growth_factor", "describe", "header",
            "default_hyperparameters", "run_trajectory", "run_trajectories", "grid", "format_trajectories"]
 
 
@@ -62,7 +75,7 @@ class Landscape:
     xlim: tuple
     ylim: tuple
     lr: dict                     # default learning rate per optimizer name
-    note: str = ""
+    note: str = ""               # what to watch for, at the default hyperparameters (see ``describe``)
 
     def __call__(self, x, y):
         return self.f(x, y)
@@ -90,34 +103,32 @@ def _saddle(x, y):
 
 
 # Default learning rates, per landscape and optimizer, chosen so that each picture shows
-# its point (see the module docstring). Adaptive methods (adam, rmsprop, adagrad) take
-# steps of about lr per coordinate whatever the gradient's scale, so their rates are
-# distances; the others multiply the gradient, so their rates are 1/curvature.
+# its point (see the module docstring). The adaptive methods (adam, rmsprop, adagrad) divide
+# the gradient by a running size of it, so their rates are distances: Adagrad's first step
+# is lr per coordinate, RMSprop's is lr/√(1 − α) = 10·lr, Adam's is about lr under a steady
+# gradient. The others multiply the gradient, so their rates are set against the curvature:
+# gradient descent can settle at a minimum only while η < 2/λ_max there.
 LANDSCAPES: dict = {
     "quadratic": Landscape(
         "quadratic", "f = ½x² + y²", _quadratic, "∇f = (x, 2y)",
         minima=((0.0, 0.0),), start=(-4.0, 3.0), steps=80, xlim=(-5.0, 5.0), ylim=(-4.0, 4.0),
         lr={"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "ema-momentum": 0.5, "momentum-no-lr": 0.05,
-            "adam": 0.3, "adamw": 0.3, "rmsprop": 0.05, "adagrad": 1.0},
-        note="a bowl: SGD walks straight in; momentum (μ = 0.9) overshoots and spirals in"),
+            "adam": 0.3, "adamw": 0.3, "rmsprop": 0.05, "adagrad": 1.0}),
     "ravine": Landscape(
         "ravine", "f = ½x² + 50y²", _ravine, "∇f = (x, 100y)",
         minima=((0.0, 0.0),), start=(-8.0, 1.0), steps=150, xlim=(-9.0, 2.0), ylim=(-1.5, 1.5),
         lr={"sgd": 0.0198, "momentum": 0.005, "nesterov": 0.005, "ema-momentum": 0.05, "momentum-no-lr": 0.005,
-            "adam": 0.1, "adamw": 0.1, "rmsprop": 0.02, "adagrad": 1.0},
-        note="curvatures 1 and 100: SGD at its best lr, 2/101, zig-zags across; momentum damps the zig-zag"),
+            "adam": 0.1, "adamw": 0.1, "rmsprop": 0.02, "adagrad": 1.0}),
     "rosenbrock": Landscape(
         "rosenbrock", "f = (1 − x)² + 100(y − x²)²", _rosenbrock, "∇f = (−2(1 − x) − 400x(y − x²), 200(y − x²))",
         minima=((1.0, 1.0),), start=(-1.2, 1.0), steps=1000, xlim=(-2.0, 2.0), ylim=(-1.0, 3.0),
         lr={"sgd": 1.5e-3, "momentum": 1e-3, "nesterov": 1e-3, "ema-momentum": 1e-2, "momentum-no-lr": 1e-3,
-            "adam": 0.05, "adamw": 0.05, "rmsprop": 5e-3, "adagrad": 0.5},
-        note="a curved valley, minimum at (1, 1): a small learning rate is forced, progress is slow"),
+            "adam": 0.05, "adamw": 0.05, "rmsprop": 5e-3, "adagrad": 0.5}),
     "saddle": Landscape(
         "saddle", "f = ½x² + ¼y⁴ − ½y²", _saddle, "∇f = (x, y³ − y)",
         minima=((0.0, 1.0), (0.0, -1.0)), start=(1.5, 1e-3), steps=120, xlim=(-2.0, 2.0), ylim=(-1.6, 1.6),
         lr={"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "ema-momentum": 0.2, "momentum-no-lr": 0.02,
-            "adam": 0.05, "adamw": 0.05, "rmsprop": 0.01, "adagrad": 0.5},
-        note="a saddle at (0, 0) between minima (0, ±1): the walker stalls near it, then escapes"),
+            "adam": 0.05, "adamw": 0.05, "rmsprop": 0.01, "adagrad": 0.5}),
 }
 
 
@@ -131,7 +142,6 @@ def get_landscape(name) -> Landscape:
         return name
     key = str(name).strip().lower()
     if key not in LANDSCAPES:
-        from .data import closest_names
         raise ValueError(f"unknown landscape {name!r}{closest_names(key, LANDSCAPES, n=2)} "
                          f"(choose from: {', '.join(LANDSCAPES)})")
     return LANDSCAPES[key]
@@ -153,6 +163,117 @@ def grid(landscape, n: int = 200, xlim=None, ylim=None) -> tuple:
     ys = np.linspace(*(ylim or fn.ylim), n)
     X, Y = np.meshgrid(xs, ys)
     return X, Y, fn.f(X, Y)
+
+
+# ----- what to watch for: local rates from the linear recurrence -----------------------------
+
+def hessian(landscape, point, h: float = 1e-5) -> np.ndarray:
+    """The 2×2 matrix of second derivatives at `point`: central differences of the autograd gradient."""
+    point = np.asarray(point, dtype=np.float64)
+    columns = [(evaluate(landscape, point + h * e)[1] - evaluate(landscape, point - h * e)[1]) / (2 * h)
+               for e in np.eye(2)]
+    H = np.array(columns).T
+    return (H + H.T) / 2
+
+
+def heavy_ball_roots(lr: float, momentum: float, curvature: float) -> np.ndarray:
+    """The roots of z² − (1 + μ − ηλ)z + μ = 0: momentum's factors per step along a direction of curvature λ.
+
+    Along an eigenvector of curvature λ, m ← μ·m + η·λ·w, w ← w − m is the recurrence
+    w_{t+1} = (1 + μ − ηλ)·w_t − μ·w_{t−1}, whose solutions are combinations of zᵗ. At μ = 0
+    (plain gradient descent) the roots are 1 − ηλ and 0. A negative λ (a saddle's downhill
+    direction) gives z² − (1 + μ + η|λ|)z + μ = 0, whose larger root is the escape factor.
+    """
+    b = 1 + momentum - lr * curvature
+    return np.roots([1.0, -b, momentum]).astype(complex) if momentum else np.array([b, 0.0], dtype=complex)
+
+
+def growth_factor(lr: float, momentum: float, curvature: float) -> float:
+    """max |z| over ``heavy_ball_roots``: how much a direction of curvature λ shrinks (< 1) or grows per step."""
+    return float(np.max(np.abs(heavy_ball_roots(lr, momentum, curvature))))
+
+
+def _walk(lr: float, momentum: float, curvatures) -> str:
+    """How (heavy-ball) gradient descent moves on a quadratic bowl with these curvatures along x and y."""
+    roots = [heavy_ball_roots(lr, momentum, lam) for lam in curvatures]
+    rate = max(float(np.max(np.abs(r))) for r in roots)
+    if rate > 1 + 1e-12:
+        return f"diverges (×{rate:.3g} per step)"
+    if rate > 1 - 1e-12:
+        return "never settles (×1 per step)"
+    oscillates = [axis for axis, r in zip("xy", roots) if abs(r[0].imag) > 0]
+    flips = [axis for axis, r in zip("xy", roots)
+             if abs(r[0].imag) == 0 and r[np.argmax(np.abs(r))].real < 0 and axis not in oscillates]
+    parts = []
+    if flips:
+        parts.append(f"zig-zags ({' and '.join(flips)} flips sign every step)")
+    if len(oscillates) == 2:
+        parts.append("overshoots and spirals in")
+    elif oscillates:
+        parts.append(f"overshoots along {oscillates[0]}")
+    return f"{' and '.join(parts) or 'walks in without overshooting'}, ×{rate:.3g} per step"
+
+
+def _describe_bowl(fn, sgd_lr, momentum_lr, mu) -> str:
+    curvatures = np.diag(hessian(fn, fn.minima[0]))      # these two are x–y aligned: the diagonal
+    lead = "a bowl" if fn.name == "quadratic" else "a narrow valley"
+    return (f"{lead}, curvatures {curvatures[0]:.3g} and {curvatures[1]:.3g}: SGD (η = {sgd_lr:g}) "
+            f"{_walk(sgd_lr, 0.0, curvatures)}; momentum (μ = {mu:g}, η = {momentum_lr:g}) "
+            f"{_walk(momentum_lr, mu, curvatures)}")
+
+
+def _describe_rosenbrock(fn, sgd_lr, momentum_lr, mu) -> str:
+    steepest = float(np.linalg.eigvalsh(hessian(fn, fn.minima[0]))[-1])
+    sgd_limit, momentum_limit = 2 / steepest, (2 + 2 * mu) / steepest
+
+    def side(lr, limit):
+        return "below" if lr < limit else "not below"
+    return (f"a curved valley, minimum at (1, 1), curvature across it {steepest:.4g} there: SGD can converge "
+            f"only for η < 2/λ = {sgd_limit:.4g} (η = {sgd_lr:g}: {side(sgd_lr, sgd_limit)}), momentum only for "
+            f"η < (2 + 2μ)/λ = {momentum_limit:.4g} (μ = {mu:g}, η = {momentum_lr:g}: "
+            f"{side(momentum_lr, momentum_limit)}); along the valley progress is slow")
+
+
+def _describe_saddle(fn, sgd_lr, momentum_lr, mu) -> str:
+    downhill = float(np.linalg.eigvalsh(hessian(fn, (0.0, 0.0)))[0])    # −1: the ridge's curvature along y
+    return (f"a saddle at (0, 0) between minima (0, ±1): near the ridge y grows "
+            f"×{growth_factor(sgd_lr, 0.0, downhill):.4g} per step with SGD (η = {sgd_lr:g}) and "
+            f"×{growth_factor(momentum_lr, mu, downhill):.4g} with momentum (μ = {mu:g}, η = {momentum_lr:g}), "
+            f"so a walker started next to it stalls, then escapes")
+
+
+_DESCRIBERS = {"quadratic": _describe_bowl, "ravine": _describe_bowl, "rosenbrock": _describe_rosenbrock,
+               "saddle": _describe_saddle}
+
+
+def describe(landscape, momentum: Optional[float] = None, lr: Optional[float] = None) -> str:
+    """What SGD and momentum do on `landscape`, computed for the hyperparameters actually used.
+
+    `momentum` is μ of the momentum methods (default: Momentum's own, 0.9) and `lr` one
+    learning rate for both (default: the landscape's rates for sgd and momentum), as
+    ``run_trajectories`` takes them. The rates come from the linear recurrence of
+    ``heavy_ball_roots`` at the landscape's curvatures. A landscape made elsewhere keeps its note.
+    """
+    fn = get_landscape(landscape)
+    describer = _DESCRIBERS.get(fn.name)
+    if describer is None or fn.name not in LANDSCAPES or LANDSCAPES[fn.name].f is not fn.f:
+        return fn.note
+    mu = inspect.signature(optim.Momentum).parameters["momentum"].default if momentum is None else momentum
+    sgd_lr = fn.lr["sgd"] if lr is None else lr
+    momentum_lr = fn.lr["momentum"] if lr is None else lr
+    return describer(fn, sgd_lr, momentum_lr, mu)
+
+
+def header(landscape, momentum: Optional[float] = None, lr: Optional[float] = None, width: int = 100) -> str:
+    """The lines `edu landscape` prints above its table: name, formula and ``describe``, wrapped to `width`."""
+    fn = get_landscape(landscape)
+    text = f"{fn.name}: {fn.formula}   ({describe(fn, momentum=momentum, lr=lr)})"
+    glued = text.replace(" = ", "\u00a0=\u00a0").replace(" < ", "\u00a0<\u00a0")   # keep "μ = 0.9" on one line
+    return textwrap.fill(glued, width, subsequent_indent="  ", break_on_hyphens=False).replace("\u00a0", " ")
+
+
+for _name, _fn in LANDSCAPES.items():        # each note says what to watch for at the defaults
+    LANDSCAPES[_name] = dataclasses.replace(_fn, note=describe(_fn))
 
 
 # ----- running an optimizer ----------------------------------------------------------
@@ -201,7 +322,6 @@ class Trajectory:
 
 
 def _optimizer_class(name):
-    from . import optim  # imported here: landscape.py needs only the core to be imported
     return optim.get(name) if isinstance(name, str) else name
 
 

@@ -9,7 +9,7 @@
     print(optim.get("heavy-ball").describe())
 
 One module per family: ``base`` (the Optimizer class), ``sgd`` (torch.optim.SGD),
-``momentum`` (the forms of momentum in the source documents and the ablation),
+``momentum`` (the forms of momentum people write, and the ablation),
 ``adaptive`` (Adagrad, RMSprop, Adam, AdamW), ``schedules`` (learning-rate schedules),
 ``registry`` (names, plug-ins).
 """

@@ -117,8 +117,18 @@ class Adam(Optimizer):
         amsgrad: v_max ← max(v_max, v), used in place of v
         w ← w − η·m̂/(√v̂ + ε)
 
-    Far from a minimum m̂/√v̂ is about ±1, so each weight moves by about η per step,
-    whatever the scale of the loss.
+    How far a weight moves, |Δw| = η·|m̂|/(√v̂ + ε) (ignoring ε below):
+      - under a steady gradient g, m̂ = g and v̂ = g², so each weight moves by η per step (less
+        ε's share), whatever the scale of the loss;
+      - that is not a bound. A lone spike G after a quiet stretch gives m ≈ (1 − β1)·G and
+        v ≈ (1 − β2)·G²: a step of up to (1 − β1)/√(1 − β2)·η ≈ 3.16η at the defaults (Kingma
+        and Ba's bound, which holds for this case only), approached late in a run (the bias
+        corrections hold it to about 2.5η for a spike at step 1001). A spike on top of a
+        steady gradient moves the weight a little further: 3.29η for a gradient of 111 after
+        a long run of 1s;
+      - no sequence of gradients can push it past (1 − β1)/√((1 − β2)(1 − β1²/β2))·η ≈ 7.27η
+        (Cauchy–Schwarz on the two averages), approached by a gradient that grows by β2/β1
+        ≈ 1.11 per step after a quiet stretch.
     """
 
     cli_name = "adam"

@@ -1,4 +1,4 @@
-"""The forms of momentum that the source documents write, one class each.
+"""The forms of momentum that textbooks, lecture notes and Q&A threads write, one class each.
 
     Momentum           m ← μ·m + η·∇L;  w ← w − m           learning rate inside the velocity
     EMAMomentum        v ← β·v + (1−β)·∇L;  w ← w − α·v     an average of gradients, times a step size
@@ -35,14 +35,15 @@ class Momentum(Optimizer):
         m ← μ·m + η·∇L          (m starts at 0)
         w ← w − m
 
-    This is Δw_t = −η·∇L + μ·Δw_{t−1}, the form of the answer in 000 and of the notes in 004.
+    This is Δw_t = −η·∇L + μ·Δw_{t−1}: the form lecture notes on momentum use, and the one a
+    popular Q&A answer uses (written there without the minus sign; a step here goes downhill).
     Unrolled, the velocity is a geometrically weighted sum of all past gradients:
 
         m_t = η·(g_t + μ·g_{t−1} + μ²·g_{t−2} + …) = η·Σ_k μ^(t−k)·g_k
 
     so with μ = 0.9 the step at t = 3 takes 100% of the current gradient, 90% of the previous
-    one and 81% of the one before (004). Under a constant gradient g, m → η·g/(1 − μ): the
-    effective step is η/(1 − μ), ten times η at μ = 0.9.
+    one and 81% of the one before, as those lecture notes unroll it. Under a constant gradient g,
+    m → η·g/(1 − μ): the effective step is η/(1 − μ), ten times η at μ = 0.9.
 
     Because η multiplies each gradient as it enters m, changing η changes only the new
     gradients' weight: the speed already built up stays. Set η to 0 and the weights keep
@@ -72,7 +73,8 @@ class EMAMomentum(Optimizer):
         v ← β·v + (1 − β)·∇L    (v starts at 0)
         w ← w − α·v
 
-    This is the form in the question of 000 and in the article 002. v is an average of
+    This is the form in which a popular Q&A question asks why momentum needs a learning rate at
+    all, and the one articles on "learning rate vs momentum" write. v is an average of
     gradients (its weights (1−β)·β^(t−k) sum to 1 − βᵗ), so it has the units and the size of a
     gradient: |v| never exceeds the largest |∇L| seen. The step size is set by α alone; β only
     says how long the average remembers. That is why the learning rate cannot be dropped: with
@@ -101,7 +103,7 @@ class EMAMomentum(Optimizer):
 
 @register
 class HeavyBall(Optimizer):
-    """A ball of mass `mass` rolling on the loss surface with friction: the physics of 003.
+    """A ball of mass `mass` rolling on the loss surface with friction: the physics behind momentum.
 
     Newton's law with the force −∇L and a drag −friction·ẋ:
 
@@ -128,17 +130,24 @@ class HeavyBall(Optimizer):
     Frictionless (friction = 0, μ = 1) the ball never settles; dt·friction/mass > 1 would flip
     the velocity's sign every step, so it is refused.
 
-    **What 003 gets wrong.** 003 (η = Δt, ε = friction, m = mass, force F = γ·∇L) derives
-    p ← (1 − ηε/m)·p + ηγ·∇L, θ ← θ + (η/m)·p, and then claims the EMA form
-    p ← α·p + (1−α)·∇L, θ ← θ − β·p with α = ηε/m, β = η/m, γ = 1/η − ε/m. But:
-      - the fraction of p kept is 1 − ηε/m, so α = 1 − ηε/m (003 swapped α and 1 − α;
-        ηε/m is the fraction friction removes per step);
+    **A popular derivation that gets it wrong.** An answer to a Q&A question on what "mass" and
+    "velocity" mean in momentum writes the time step as η = Δt, the friction as ε, the mass
+    as m and the force as F = γ·∇L, derives p ← (1 − ηε/m)·p + ηγ·∇L, θ ← θ + (η/m)·p, and then
+    claims the EMA form p ← α·p + (1−α)·∇L, θ ← θ − β·p with α = ηε/m, β = η/m and
+    γ = 1/η − ε/m. But:
+      - the fraction of p kept is 1 − ηε/m, so α = 1 − ηε/m (the answer swapped α and
+        1 − α; ηε/m is the fraction friction removes per step);
       - the gradient's weight must then be 1 − α = ηε/m, so γ = ε/m, not 1/η − ε/m;
       - the force must point downhill, F = −γ·∇L: with F = +γ·∇L and θ ← θ + ξ·p the ball
         climbs; the last line silently flips the sign to θ − β·p.
     Right: α = 1 − ηε/m, β = η/m, γ = ε/m. For the unscaled force −∇L (γ = 1, this class):
-    α = 1 − ηε/m and β = η/ε. 003's constants give the heavy ball only when ηε/m = ½
+    α = 1 − ηε/m and β = η/ε. The answer's constants give the heavy ball only when ηε/m = ½
     (the tests show both).
+
+    **A schedule changes dt, and dt enters twice.** ``lr`` is an alias of ``dt``, so that a
+    learning-rate schedule can drive the ball; but η = dt²/mass and μ = 1 − dt·friction/mass.
+    Multiplying "the learning rate" by 0.1 multiplies η by 0.01 and moves μ towards 1: at the
+    defaults (mass 1, friction 1, dt 0.1) from Momentum(0.01, 0.9) to Momentum(0.0001, 0.99).
     """
 
     cli_name = "heavy-ball"
@@ -148,7 +157,8 @@ class HeavyBall(Optimizer):
                             "drag coefficient: slows the ball; its terminal speed is |∇L|/friction",
                             lambda v: v >= 0),
              Hyperparameter("dt", float, "dt > 0", "the time step: plays the learning rate's role "
-                            "(η = dt²/mass); a schedule changes dt", lambda v: v > 0, scheduled=True))
+                            "(η = dt²/mass); a schedule scales dt, so η by its square", lambda v: v > 0,
+                            scheduled=True))
     state_keys = ("velocity",)
 
     def __init__(self, params, mass=1.0, friction=1.0, dt=0.1):
@@ -162,7 +172,11 @@ class HeavyBall(Optimizer):
 
     @property
     def lr(self) -> float:
-        """The time step dt: what a learning-rate schedule changes for the heavy ball."""
+        """The time step dt: what a learning-rate schedule changes for the heavy ball.
+
+        Not Momentum's η: η = dt²/mass and μ = 1 − dt·friction/mass, so scaling lr by s scales
+        η by s² and the friction's share dt·friction/mass by s (×0.1: η ×0.01, μ 0.9 → 0.99).
+        """
         return self.dt
 
     @lr.setter
@@ -232,7 +246,7 @@ class Nesterov(Optimizer):
 
 @register
 class MomentumWithoutLR(Optimizer):
-    """The ablation of 000: momentum whose learning rate is removed after `warmup_steps` steps.
+    """The ablation: momentum whose learning rate is removed after `warmup_steps` steps.
 
     Steps 1 … k (k = warmup_steps) are ``Momentum``:   m ← μ·m + η·∇L;   w ← w − m.
     From step k + 1 on, the learning rate is gone, and the gradient with it:
@@ -250,10 +264,20 @@ class MomentumWithoutLR(Optimizer):
         1×, 9× and 99× the last step further at μ = 0.5, 0.9 and 0.99;
       - μ = 1: every step is Δw: the weights drift at constant speed, forever (n·Δw);
       - μ > 1: the steps grow like μⁿ: the weights run away along Δw.
-    The answer in 000 gets μ = 1 wrong: it gives lim Δw_t = 0 when Δw_0 < 1 and 1 when
-    Δw_0 = 1, but Δw_t = 1ᵗ·Δw_0 = Δw_0 for every t, whatever the size of Δw_0 (it mixes up
-    μᵗ with Δw_0ᵗ): constant drift, not 0 or 1. Its conclusion stands: after the removal,
-    the gradient no longer steers; the loss stops improving, or gets worse.
+    A popular Q&A answer asks what happens when "only momentum" is left. It writes the update
+    without the minus sign, Δw_t = l·∂E/∂w + μ·Δw_{t−1} (this project writes −η·∇L: a step
+    goes downhill), and claims that once the learning-rate term is gone, lim Δw_t is 0 when
+    μ < 1, or when μ = 1 and Δw₀ < 1; 1 when μ = 1 and Δw₀ = 1; and ∞ otherwise. Since
+    Δw_t = μᵗ·Δw₀ (``ablation.step_limit``):
+      - μ < 1: 0, as it says;
+      - μ = 1: Δw₀ for every t, whatever its size: constant drift. Not 0 for Δw₀ < 1 (unless
+        Δw₀ = 0), and not ∞ for Δw₀ > 1, which its "otherwise" gives; 1 only when Δw₀ = 1.
+        It reads as if Δw₀, not μ, were raised to the power t (0 below 1, ∞ above);
+      - μ > 1: +∞ for Δw₀ > 0, but −∞ for Δw₀ < 0 and 0 for Δw₀ = 0, where it says ∞.
+    Its conclusion stands: after the removal the gradient no longer steers. The weights
+    follow the geometric series whatever the loss does, so the loss may still fall for a while
+    along the coast, then stalls where the weights stop, or rises once they coast past the
+    minimum (``tinygrad_edu.ablation`` measures both, and the same run with η kept).
 
     μ ≥ 1 is allowed here only (with a warning), to show the drift and the runaway.
     Reported: ``removed_at`` (the first step without the gradient), ``last_update`` (Δw),

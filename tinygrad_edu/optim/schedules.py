@@ -11,6 +11,8 @@ It only sets the number; each optimizer uses lr exactly where its formula puts i
 same schedule acts differently on different forms of momentum: when lr falls to 0,
 ``Momentum`` (η inside the velocity) keeps coasting on the speed it has, while ``SGD``
 (PyTorch's form, η outside) and ``EMAMomentum`` stop dead.
+For ``HeavyBall`` lr is the time step dt, which enters twice (η = dt²/mass,
+μ = 1 − dt·friction/mass): a schedule's ×0.1 multiplies η by 0.01 and moves μ from 0.9 to 0.99.
 
 The forms:
     Constant()                    η_t = η₀

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ablation import proof_momentum
+from ..ablation import coasting_factor, proof_momentum
+from ..landscape import get_landscape, grid
 from .plots import new_figure, save_figure
 
 __all__ = ["ablation_figure", "landscape_figure", "save_figure"]
@@ -26,7 +27,6 @@ def _vline(ax, k: int) -> None:
 
 def _panel_displacement(ax, coasting) -> None:
     """Measured |w_{k+j} − w_k| (dots) on the closed form |Δw|·|μ(1 − μʲ)/(1 − μ)| (line)."""
-    from ..ablation import coasting_factor
     for i, row in enumerate(r for r in coasting.rows if r.form == "lr-inside" and r.allowed):
         trace = coasting.traces[("lr-inside", row.momentum)]["removed"]
         k, n = row.k, row.steps
@@ -45,19 +45,18 @@ def _panel_displacement(ax, coasting) -> None:
 
 
 def _panel_loss(ax, coasting) -> None:
+    """Each μ's loss with the learning rate removed at step k (solid) and kept (dashed), in one colour."""
     k = coasting.settings["k"]
     rows = [r for r in coasting.rows if r.form == "lr-inside" and r.allowed]
     for i, row in enumerate(rows):
         traces = coasting.traces[("lr-inside", row.momentum)]
-        ax.plot(traces["removed"].loss, color=f"C{i}", linewidth=1.2, label=f"μ = {row.momentum:g}, lr removed")
-    if rows:
-        mu = proof_momentum(coasting.settings["momenta"])
-        ax.plot(coasting.traces[("lr-inside", mu)]["kept"].loss, color="0.3", linestyle="--", linewidth=1,
-                label=f"μ = {mu:g}, lr kept")
+        ax.plot(traces["removed"].loss, color=f"C{i}", linewidth=1.2, label=f"μ = {row.momentum:g}")
+        ax.plot(traces["kept"].loss, color=f"C{i}", linestyle="--", linewidth=0.9)
     _vline(ax, k)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    ax.set_title("the loss stops improving once the gradient is gone", fontsize=9)
+    ax.set_title("lr removed (solid): the loss may still fall, then stalls or rises;\n"
+                 "lr kept (dashed): it need not keep falling either", fontsize=8.5)
     ax.legend(fontsize=7)
 
 
@@ -78,7 +77,8 @@ def _panel_cosine(ax, coasting) -> None:
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("step")
     ax.set_ylabel("cos(update, −∇L)")
-    ax.set_title("the update follows −∇L only while the gradient drives it", fontsize=9)
+    ax.set_title("cos ≈ 1 while the gradient drives the update;\nafterwards, whatever the frozen direction gives",
+                 fontsize=8.5)
     ax.legend(fontsize=6.5, loc="lower left")
 
 
@@ -127,7 +127,8 @@ def _panel_scale_bound(ax, scale) -> None:
 
 
 def ablation_figure(experiment):
-    """Six panels: coasting vs the closed form, loss, cosine, the three forms, and the EMA loss-scale test."""
+    """Six panels: coasting vs the closed form, the loss with the lr removed and kept, the cosine, the three
+    forms, and the EMA loss-scale test (part 2; only when the experiment ran the ema form)."""
     fig, axes = new_figure(ncols=3, nrows=2, width=5.0, height=3.8)
     coasting = experiment.coasting
     if any(r.form == "lr-inside" and r.allowed for r in coasting.rows):
@@ -140,8 +141,14 @@ def ablation_figure(experiment):
                     transform=ax.transAxes)
             ax.set_axis_off()
     _panel_forms(axes[1, 0], coasting)
-    _panel_scale_loss(axes[1, 1], experiment.scale)
-    _panel_scale_bound(axes[1, 2], experiment.scale)
+    if experiment.scale is not None:
+        _panel_scale_loss(axes[1, 1], experiment.scale)
+        _panel_scale_bound(axes[1, 2], experiment.scale)
+    else:
+        for ax in axes[1, 1:]:
+            ax.text(0.5, 0.5, "run with --form ema or all\nto see α = 1 in the EMA form", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_axis_off()
     fig.suptitle("Momentum without a learning rate", fontsize=11)
     return fig
 
@@ -155,7 +162,6 @@ def _levels(Z: np.ndarray, count: int = 24) -> np.ndarray:
 
 def landscape_figure(landscape, trajectories, title: str | None = None):
     """The landscape's contours with each optimizer's path, and f − f* along each path."""
-    from ..landscape import get_landscape, grid
     fn = get_landscape(landscape)
     fig, (ax, ax_loss) = new_figure(ncols=2, width=5.2, height=4.2)
     X, Y, Z = grid(fn, n=240)
