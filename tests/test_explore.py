@@ -105,6 +105,16 @@ def test_choosing_an_optimizer_resets_its_lr_and_mu(widgets, quick_png):
     np.testing.assert_allclose(drawn(e, "path")[1], [-8.0 * 0.99, 1.0 * (1 - 100 * 0.01)], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("name", list(LANDSCAPES))
+def test_each_landscape_opens_at_its_own_start_and_steps(name):
+    fn = LANDSCAPES[name]
+    e = explore.landscape(name, optimizer="sgd", interactive=False)
+    assert (e.values["x"], e.values["y"], e.values["steps"], e.values["lr"]) == (*fn.start, fn.steps, fn.lr["sgd"])
+    np.testing.assert_array_equal(drawn(e, "start"), [fn.start])
+    assert len(drawn(e, "path")) == fn.steps + 1
+    assert e.figure.axes[0].get_title() == f"{name}: {fn.formula}"
+
+
 def test_the_dropdown_offers_the_optimizers_with_a_learning_rate_for_the_landscape():
     names = explore.landscape_optimizers("rosenbrock")
     assert set(names) == {"sgd", "momentum", "ema-momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}

@@ -58,12 +58,7 @@ def _in_kernel() -> bool:
 
 
 def _widgets_module(interactive: Optional[bool]):
-    """ipywidgets if the explorer is to be live, else None.
-
-    interactive=None: live in a Jupyter kernel with ipywidgets installed, static anywhere else.
-    interactive=True: live even without a kernel (the widgets work, nothing displays them).
-    interactive=False: static.
-    """
+    """ipywidgets if the explorer is to be live (see ``Explorer`` for `interactive`), else None."""
     if interactive is not None and not isinstance(interactive, bool):
         raise ValueError(f"interactive={interactive!r} must be True, False or None (None: live in a notebook)")
     if interactive is False:
@@ -140,7 +135,10 @@ class Explorer:
     (exactly what moving a slider does), recompute ``data`` and redraw ``figure``.
     ``controls``: the widgets when live, else the plain values. ``artists``: the figure's
     lines by name, to read what is drawn. ``widget``: the ipywidgets box, or None when static.
-    Subclasses define ``_make_figure``, ``_compute`` and ``_draw``.
+
+    ``interactive``: None (the default) is live in a Jupyter kernel with ipywidgets installed
+    and static anywhere else; True is live even without a kernel (widgets work, nothing shows
+    them); False is static. Subclasses define ``_make_figure``, ``_compute`` and ``_draw``.
     """
 
     dpi = 90
@@ -201,8 +199,7 @@ class Explorer:
     def png(self) -> bytes:
         """The figure as PNG bytes, as a notebook shows it."""
         buffer = io.BytesIO()
-        with np.errstate(over="ignore", invalid="ignore"):   # a diverged path's huge values draw fine
-            self.figure.savefig(buffer, format="png", dpi=self.dpi, metadata={"Software": None})
+        self.figure.savefig(buffer, format="png", dpi=self.dpi, metadata={"Software": None})
         return buffer.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -219,8 +216,7 @@ class Explorer:
     # ----- machinery --------------------------------------------------------------------------------
     def _refresh(self) -> None:
         self.data = self._compute(dict(self.values))
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._draw(self.data)
+        self._draw(self.data)
         if self.widget is not None:
             self._image.value = self.png()
             self._status.value = self.data["status"]
@@ -640,8 +636,7 @@ class StabilityExplorer(Explorer):
         rho = float(spectral_radius(a, mu))
         t = np.arange(n + 1)
         x = heavy_ball_path(a, mu, n, self.curvature, self.x0)
-        with np.errstate(over="ignore"):
-            envelope = abs(self.x0) * rho ** t
+        envelope = abs(self.x0) * rho ** t
         regime = _regime(a, mu, rho)
         return {"eta_lambda": a, "momentum": mu, "spectral_radius": rho, "roots": characteristic_roots(a, mu),
                 "regime": regime, "t": t, "x": x, "envelope": envelope,
