@@ -371,6 +371,9 @@ def test_bad_values_are_one_line_errors_naming_the_range():
         (lambda: explore.landscape(lr=20.0), r"^lr=20.0 is out of range; use 0.0001 <= lr <= 10$"),
         (lambda: explore.landscape(optimizer="heavy-ball"), r"^optimizer='heavy-ball' is not offered here; "
                                                             r"choose from: sgd, momentum"),
+        (lambda: explore.landscape(optimizers=["sgd", "heavy-ball"], optimizer="sgd"),
+         r"^optimizer 'heavy-ball' takes no lr, so the η slider cannot drive it; leave it out of optimizers=$"),
+        (lambda: explore.landscape(optimizers=["sgd", "sgdd"], optimizer="sgd"), r"^unknown optimizer 'sgdd'"),
         (lambda: explore.landscape(start=(1.0, 2.0, 3.0)), r"^start=\(1.0, 2.0, 3.0\) must be two numbers \(x, y\)$"),
         (lambda: explore.landscape("ravine", start=(5.0, 0.0)), r"^x=5.0 is out of range; use -9 <= x <= 2$"),
         (lambda: explore.landscape("ravin"), r"^unknown landscape 'ravin'; did you mean 'ravine'\?"),

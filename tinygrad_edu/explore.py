@@ -309,8 +309,10 @@ class LandscapeExplorer(Explorer):
                  optimizers: Optional[Sequence[str]] = None, interactive: Optional[bool] = None):
         fn = self.landscape = get_landscape(function)
         names = landscape_optimizers(fn) if optimizers is None else tuple(optimizers)
-        for name in names:
-            optim.get(name)              # an unknown name is a one-line error now, not at the first redraw
+        for name in names:               # an unfit name is a one-line error now, not at the first redraw
+            if "lr" not in inspect.signature(optim.get(name)).parameters:
+                raise ValueError(f"optimizer {name!r} takes no lr, so the η slider cannot drive it; "
+                                 f"leave it out of optimizers=")
         if optimizer not in names:
             raise ValueError(f"optimizer={optimizer!r} is not offered here; choose from: {', '.join(names)}")
         start = fn.start if start is None else start
@@ -330,7 +332,7 @@ class LandscapeExplorer(Explorer):
         super().__init__(controls, values, interactive)
 
     def _default_lr(self, optimizer: str) -> float:
-        return default_hyperparameters(self.landscape, optimizer).get("lr", 0.01)
+        return default_hyperparameters(self.landscape, optimizer)["lr"]
 
     def hyperparameters(self, values: Optional[dict] = None) -> dict:
         """The keyword arguments the optimizer gets for `values` (default: the current ones)."""
@@ -524,7 +526,7 @@ def ablation(form: str = "lr-inside", momentum: float = 0.9, k: int = 20, steps:
     """Sliders for μ, k (steps with the learning rate) and the form; coasting against its closed form.
 
     In a notebook: ``explore.ablation()`` as the last line of a cell.
-    The network and data are ``tinygrad_edu.ablation``'s (a 2-8-2 tanh MLP on 150 moons points);
+    The network and data are ``tinygrad_edu.ablation``'s (a 2-8-2 tanh MLP, by default on 150 moons points);
     `steps` is how many steps follow the removal. See ``Explorer`` for `interactive`.
     """
     return AblationExplorer(form, momentum, k, steps, lr, seed, dataset, interactive)
