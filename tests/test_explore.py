@@ -340,7 +340,10 @@ def test_live_only_in_a_kernel_and_the_saved_output_keeps_the_image(widgets, mon
     monkeypatch.setattr(explore.Explorer, "png", lambda self: self.data["status"].encode())   # no second encoding
     e.controls["momentum"].value = 0.3
     bundle = e._repr_mimebundle_()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == e.widget.model_id
+    view = "application/vnd.jupyter.widget-view+json"
+    assert bundle[view] == {"version_major": 2, "version_minor": 0, "model_id": e.widget.model_id}
+    if hasattr(e.widget, "_repr_mimebundle_"):                         # ipywidgets 8 says the same
+        assert e.widget._repr_mimebundle_()[view] == bundle[view]
     assert bundle["image/png"] == bytes(e._image.value) == e.data["status"].encode()   # the current picture                      # what GitHub shows: the current picture
     assert explore.ablation(steps=10, interactive=False).widget is None
 

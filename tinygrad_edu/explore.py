@@ -206,8 +206,11 @@ class Explorer:
         if self.widget is None:
             return {"text/plain": repr(self), "image/png": self.png()}
         # A live front end shows the widget; a notebook read on GitHub shows the picture it holds.
-        bundle = {k: v for k, v in self.widget._repr_mimebundle_().items() if k != "text/plain"}
-        return {"text/plain": repr(self), "image/png": bytes(self._image.value), **bundle}
+        # (The widget view is written out as Jupyter's widget protocol 2 has it: ipywidgets 7 has no
+        # _repr_mimebundle_ to ask.)
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
+        return {"text/plain": repr(self), "image/png": bytes(self._image.value),
+                "application/vnd.jupyter.widget-view+json": view}
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in self.values.items())
