@@ -391,8 +391,8 @@ class LandscapeExplorer(Explorer):
             outcome = f"diverged at step {tr.diverged_at}"
         else:
             reach = tr.steps_to_reach(1e-2)
-            outcome = f"f − f* = {gap[-1]:.2g} after {tr.steps} steps; " + \
-                      ("never within 0.01 of a minimum" if reach is None else f"within 0.01 of a minimum at step {reach}")
+            near = "never within 0.01 of a minimum" if reach is None else f"within 0.01 of a minimum at step {reach}"
+            outcome = f"f − f* = {gap[-1]:.2g} after {tr.steps} steps; {near}"
         return {"path": tr.path, "loss": tr.loss, "gap": gap, "trajectory": tr, "hyperparameters": hyper,
                 "status": f"{v['optimizer']} ({shown}): {outcome}"}
 
@@ -477,7 +477,8 @@ class AblationExplorer(Explorer):
             empty = np.full(n + 1, np.nan)
             return {**data, "refused": f"refused by the optimizer:\n{message}\n(only lr-inside takes μ >= 1)",
                     "measured": empty, "predicted": empty, "loss_removed": np.full(k + n + 1, np.nan),
-                    "loss_kept": np.full(k + n + 1, np.nan), "status": f"{FORM_DESCRIPTIONS[form]}; μ = {mu:g}: refused"}
+                    "loss_kept": np.full(k + n + 1, np.nan),
+                    "status": f"{FORM_DESCRIPTIONS[form]}; μ = {mu:g}: refused"}
         w = removed.weights
         last_update = w[k] - w[k - 1]
         if form == "lr-inside":
@@ -549,8 +550,9 @@ def spectral_radius(eta_lambda, momentum):
     """ρ, the largest |root| of z² − (1 + μ − ηλ)z + μ = 0: x_t shrinks (ρ < 1) or grows (ρ > 1) like ρᵗ.
 
     Momentum(lr=η, momentum=μ) on f = ½λx² is x_{t+1} = (1 + μ − ηλ)x_t − μx_{t−1}, whose solutions
-    are x_t = a·z₁ᵗ + b·z₂ᵗ. Complex roots are a conjugate pair: ρ = √μ. Real roots: ρ = (|b| + √(b² − 4μ))/2,
-    b = 1 + μ − ηλ. It converges (ρ < 1) exactly when 0 < ηλ < 2 + 2μ and μ < 1. Works on arrays.
+    are x_t = c₁z₁ᵗ + c₂z₂ᵗ ((c₁ + c₂t)zᵗ at a double root). Complex roots are a conjugate pair:
+    ρ = √μ. Real roots: ρ = (|b| + √(b² − 4μ))/2, with b = 1 + μ − ηλ. It converges (ρ < 1)
+    exactly when 0 < ηλ < 2 + 2μ and μ < 1. Works on arrays.
     """
     a, mu = np.asarray(eta_lambda, dtype=np.float64), np.asarray(momentum, dtype=np.float64)
     b = 1 + mu - a
