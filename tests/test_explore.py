@@ -286,6 +286,9 @@ def test_each_regime_is_named_by_its_roots(a, mu, regime, static_stability):
         assert np.all(x > 0) and np.all(np.diff(x) < 0)
     if regime.startswith("flips"):
         assert np.all(np.sign(x[1:]) == -np.sign(x[:-1]))
+    if regime.startswith("critically") and mu > 0:              # a double root z: x_t = (c₁ + c₂t)zᵗ
+        z, t = (1 + mu - a) / 2, np.arange(41)
+        np.testing.assert_allclose(x, (1 + (x[1] / z - 1) * t) * z ** t, rtol=1e-9)
     if regime.startswith("on the edge"):
         assert np.abs(x[-20:]).max() == pytest.approx(np.abs(x[-20:]).min(), rel=0.2) and np.abs(x).max() < 10
 
