@@ -109,6 +109,8 @@ CASES = {
     "reshape_empty": (lambda x: x.reshape(3, 0), (EMPTY_ROWS,)),
     "transpose_empty": (lambda x: x.T, (EMPTY_ROWS,)),
     "slice_empty": (lambda x: x[:, 1:], (EMPTY_ROWS,)),
+    "linear_empty": (lambda x, W, b: nn.linear(x, W, b) if ours(x) else F.linear(x, W.T, b),
+                     (EMPTY_ROWS, np.ones((3, 2)), np.ones(2))),
     "concatenate_empty": (lambda a, b: concatenate([a, b]) if ours(a) else torch.cat([a, b]), (EMPTY_ROWS, np.ones((2, 3)))),
     "stack_empty": (lambda a, b: stack([a, b]) if ours(a) else torch.stack([a, b]), (EMPTY_ROWS, EMPTY_ROWS)),
     # the losses on an empty batch: nan (reduction="mean" of nothing), an empty gradient
