@@ -155,3 +155,19 @@ def test_the_table_reaches_the_edges_it_names():
     fn, arrays = CASES["pow_at_0"]
     np.testing.assert_array_equal(fn(*map(Tensor, arrays)).data, [1.0, 0.0, 0.0, 0.0, INF, INF])   # 0⁰ = 1, 0⁻¹ = inf
     assert all(arrays[0].size == 0 for name, (_, arrays) in CASES.items() if "empty" in name)
+
+
+def test_max_shares_ties_as_amax_and_full_max_do_not_as_max_along_a_dim():
+    """max's docstring: ties share the gradient evenly (torch.amax, torch.max(a)); torch.max(a, dim) picks one."""
+    x = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 0.0]])
+    rows, whole = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+    rows.max(axis=1).sum().backward()
+    whole.max().backward()
+    along_dim, full = torch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    along_dim.max(dim=1).values.sum().backward()
+    full.max().backward()
+    np.testing.assert_allclose(rows.grad, [[1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0.0]], rtol=1e-15)
+    assert (along_dim.grad.numpy() != 0).sum(axis=1).tolist() == [1, 1]     # one winner per row takes it all
+    assert along_dim.grad.numpy().sum(axis=1).tolist() == [1.0, 1.0]
+    np.testing.assert_allclose(whole.grad, full.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(whole.grad, [[0, 0, 0], [0.5, 0.5, 0]], rtol=1e-15)
