@@ -1,5 +1,6 @@
 """backward() semantics, the Tensor's surface, and every error message of the core."""
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -202,6 +203,8 @@ def test_same_seed_same_numbers_bit_for_bit():
     (lambda: Tensor.ones(2, requires_grad=True).backward(np.ones(3)), ShapeError, "gradient of shape (3,)"),
     (lambda: Tensor.ones(3).item(), ValueError, "item: only a tensor with one element"),
     (lambda: Tensor.ones(3).clip(2, 1), ValueError, "clip: low=2 is greater than high=1"),
+    (lambda: Tensor.zeros(0, 3).max(axis=0), ShapeError, "max: tensor of shape (0, 3) has no elements along axes (0,)"),
+    (lambda: Tensor.zeros(0).max(), ShapeError, "max: tensor of shape (0,) has no elements along axes (0,)"),
 ])
 def test_errors_are_one_line_and_name_the_problem(make, kind, message):
     with pytest.raises(kind) as info:
@@ -212,11 +215,10 @@ def test_errors_are_one_line_and_name_the_problem(make, kind, message):
 
 def test_detect_anomaly_names_the_op():
     x = Tensor([0.0, 1.0], requires_grad=True)
-    with np.errstate(divide="ignore"):
-        assert np.isinf(x.log().data).any()  # off by default
-        with detect_anomaly(), pytest.raises(FloatingPointError, match="op 'log' produced inf"):
-            x.log()
-    with np.errstate(over="ignore"), detect_anomaly(), pytest.raises(FloatingPointError, match="op 'exp' produced inf"):
+    assert np.isinf(x.log().data).any()  # off by default
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="op 'log' produced inf"):
+        x.log()
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="op 'exp' produced inf"):
         (x * 1000.0).exp()
 
 
@@ -230,3 +232,95 @@ def test_gradcheck_returns_error_and_names_the_failing_input():
         gradcheck(wrong_square, [x])
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda t: t, [Tensor([1.0], requires_grad=True, dtype=np.float32)])
+
+
+@pytest.mark.parametrize("claimed", [np.nan, np.inf, -np.inf])
+def test_gradcheck_fails_a_nan_or_infinite_gradient_where_finite_differences_are_finite(claimed):
+    def bad_square(t):  # forward t², backward claims nan or inf
+        return Tensor._result(t.data ** 2, (t,), "bad", lambda g: (np.full_like(t.data, claimed),))
+    with pytest.raises(GradcheckError, match=r"input 0 at index \(0,\): backward gives (nan|inf|-inf)"):
+        gradcheck(bad_square, [Tensor([0.5], requires_grad=True)])
+
+
+def test_gradcheck_accepts_equal_infinities():
+    def wall(t):  # 0 left of the origin, inf right of it: the slope at 0 is infinite, and backward says so
+        return Tensor._result(np.where(t.data > 0, np.inf, 0.0), (t,), "wall", lambda g: (g * np.inf,))
+    assert gradcheck(wall, [Tensor([0.0], requires_grad=True)]) == 0.0
+
+
+# ----- edge points: our conventions, by hand (tests/test_edges_torch.py checks them against PyTorch) -----
+
+def test_ops_at_their_edge_points_give_ieee_values_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = Tensor([0.0, 4.0], requires_grad=True)
+        log, root = x.log(), x.sqrt()
+        (log + root).sum().backward()
+        assert log.data.tolist() == [-np.inf, np.log(4.0)] and root.data.tolist() == [0.0, 2.0]
+        assert x.grad.tolist() == [np.inf, 0.25 + 0.25]                  # 1/a + 1/(2√a): inf at 0
+        assert (1.0 / Tensor(0.0)).item() == np.inf and np.isnan((Tensor(0.0) / 0.0).item())
+        big = Tensor([709.78, 709.79, 1000.0]).exp().data
+        assert np.isfinite(big[0]) and big[1] == big[2] == np.inf       # e^a overflows float64 past a = 709.78...
+        assert np.isnan((Tensor(-1.0).log() + Tensor(-1.0).sqrt()).item())
+
+
+@pytest.mark.parametrize("b, d_da, d_db", [
+    (0.0, 0.0, 0.0),        # 0⁰ = 1: flat in a; PyTorch's 0 in b
+    (1.0, 1.0, 0.0),        # a¹: slope 1
+    (2.0, 0.0, 0.0), (3.0, 0.0, 0.0),
+    (0.5, np.inf, 0.0),     # √a is vertical at 0
+    (-1.0, -np.inf, -np.inf), (-2.0, -np.inf, -np.inf),
+])
+def test_pow_at_zero_follows_pytorch(b, d_da, d_db):
+    base, exponent = Tensor(0.0, requires_grad=True), Tensor(b, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (base ** exponent).backward()
+    assert base.grad == d_da and exponent.grad == d_db
+
+
+def test_pow_of_a_negative_base_has_no_derivative_in_the_exponent():
+    base, exponent = Tensor([-2.0, -2.0], requires_grad=True), Tensor([2.0, 0.0], requires_grad=True)
+    (base ** exponent).sum().backward()
+    assert base.grad.tolist() == [-4.0, 0.0] and np.isnan(exponent.grad).all()   # ln(−2) is nan
+
+
+def test_pow_at_zero_agrees_with_finite_differences_where_they_exist():
+    for b in (0.0, 1.0, 2.0, 3.0):      # an integer power is defined on both sides of a = 0
+        gradcheck(lambda a: a ** b, [Tensor([0.0, 0.0], requires_grad=True)])
+    for b in (0.5, 1.0, 2.0):           # 0^b = 0 on both sides of b > 0
+        gradcheck(lambda e: 0.0 ** e, [Tensor([b], requires_grad=True)])
+    gradcheck(lambda a, e: a ** e, [Tensor([0.0, 0.0], requires_grad=True), Tensor([2.0, 3.0], requires_grad=True)])
+
+
+def test_max_ties_share_the_gradient_evenly_in_a_full_reduction_too():
+    x = Tensor([[1.0, 2.0, 2.0], [2.0, 0.0, 0.0]], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]])
+    y = Tensor([[1.0, 2.0, 5.0], [1.0, 0.0, 5.0]], requires_grad=True)
+    y.max(axis=0, keepdims=True).backward(np.array([[1.0, 2.0, 4.0]]))   # columns 0 and 2 are ties
+    np.testing.assert_array_equal(y.grad, [[0.5, 2, 2], [0.5, 0, 2]])
+
+
+def test_empty_arrays_go_through_every_op():
+    rows = Tensor(np.zeros((0, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outs = {
+            "arithmetic": ((rows + 1.0) * 2.0 - rows / 3.0) ** 2.0, "matmul": rows @ Tensor.ones(3, 2),
+            "elementwise": rows.exp() + rows.log() + rows.sqrt() + rows.abs() + rows.relu() + rows.tanh()
+                           + rows.sigmoid() + rows.clip(-1.0, 1.0),
+            "softmax": rows.softmax(-1) + rows.log_softmax(0), "shape": rows.reshape(3, 0).T[:, 1:],
+            "max": rows.max(axis=1), "mean_rows": rows.mean(axis=1),
+        }
+        for name, out in outs.items():
+            rows.grad = None
+            out.backward(np.zeros(out.shape))
+            assert out.size == 0 and rows.grad.shape == (0, 3), name
+        total, mean = rows.sum(axis=0), rows.mean(axis=0)         # reducing the empty axis
+        assert total.data.tolist() == [0.0] * 3 and np.isnan(mean.data).all() and np.isnan(rows.mean().item())
+        rows.grad = None
+        (total.sum() + mean.sum()).backward()
+        assert rows.grad.shape == (0, 3)
+        inner = Tensor(np.zeros((2, 0)), requires_grad=True) @ Tensor(np.zeros((0, 3)))
+        assert inner.data.tolist() == [[0.0] * 3] * 2                # a sum of no products is 0

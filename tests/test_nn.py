@@ -1,4 +1,6 @@
 """Models and losses: names, scopes, saving, gradients against finite differences, losses against NumPy."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -348,10 +350,6 @@ def test_cross_entropy_errors():
         nn.cross_entropy(z, [0, 1])
     with pytest.raises(ShapeError, match=r"logits must have shape \(N, classes\), got \(3,\)"):
         nn.cross_entropy(np.zeros(3), [0, 1, 1])
-    empty = Tensor(np.zeros((0, 2)), requires_grad=True)   # an empty batch: no error, an empty gradient
-    with np.errstate(invalid="ignore"):
-        nn.cross_entropy(empty, np.array([], dtype=int)).backward()
-    assert empty.grad.shape == (0, 2)
 
 
 @settings(max_examples=20, deadline=None)
@@ -376,10 +374,80 @@ def test_binary_cross_entropy_is_stable():
     assert loss.item() == pytest.approx(500.0)        # (0 + 0 + 1000 + 1000)/4
     loss.backward()
     np.testing.assert_allclose(z.grad, [0, 0, 0.25, -0.25], atol=1e-15)
+    z = Tensor([1e300, -1e300, 1e300, -1e300], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # no overflow anywhere, not even in a warning
+        loss = nn.binary_cross_entropy_with_logits(z, [1.0, 0.0, 0.3, 1.0])
+        loss.backward()
+    assert loss.item() == pytest.approx((0 + 0 + 0.7e300 + 1e300) / 4, rel=1e-15)   # softplus(z) − y·z
+    np.testing.assert_allclose(z.grad, [0, 0, 0.7 / 4, -1 / 4], rtol=1e-15, atol=0)  # (σ(z) − y)/N
     soft = nn.binary_cross_entropy_with_logits(np.array([0.0]), [0.3])   # probabilities as targets
     assert soft.item() == pytest.approx(np.log(2))
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
         nn.binary_cross_entropy_with_logits(np.zeros(2), [0.0, 2.0])
+
+
+def test_binary_cross_entropy_gradient_at_a_logit_of_exactly_zero():
+    z = Tensor(np.zeros(3), requires_grad=True)
+    y = np.array([0.0, 1.0, 0.3])
+    loss = nn.binary_cross_entropy_with_logits(z, y)
+    loss.backward()
+    assert z.op == "" and loss.op == "binary_cross_entropy_with_logits" and loss.inputs == (z,)   # one op
+    assert loss.item() == pytest.approx(np.log(2), rel=1e-15)          # −log σ(0) = log 2, whatever y
+    np.testing.assert_allclose(z.grad, (0.5 - y) / 3, rtol=1e-15)      # (σ(0) − y)/N = (0.5, −0.5, 0.2)/3
+    gradcheck(lambda t: nn.binary_cross_entropy_with_logits(t, y), [Tensor(np.zeros(3), requires_grad=True)])
+
+
+def test_the_chain_relu_abs_exp_log_gets_the_gradient_at_zero_wrong():
+    """Why the loss is one op: built from ops, relu'(0) = 0 and |·|'(0) = 0 leave only −y/N at z = 0."""
+    z = Tensor(np.zeros(3), requires_grad=True)
+    y = np.array([0.0, 1.0, 0.3])
+    chain = z.relu() + ((-z.abs()).exp() + 1).log() - z * y        # softplus(z) − y·z, op by op
+    chain.mean().backward()
+    np.testing.assert_array_equal(z.grad, -y / 3)
+    assert chain.mean().item() == nn.binary_cross_entropy_with_logits(np.zeros(3), y).item()   # same value
+
+
+def test_zero_initialised_logistic_regression_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 3)), rng.integers(0, 2, 12).astype(float)
+    w, b = Tensor(np.zeros((3, 1)), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)
+    loss = nn.binary_cross_entropy_with_logits(nn.linear(X, w, b), y)  # every logit is exactly 0
+    loss.backward()
+    np.testing.assert_allclose(b.grad, [np.mean(0.5 - y)], rtol=1e-14)   # mean(σ(0) − y)
+    np.testing.assert_allclose(w.grad[:, 0], X.T @ (0.5 - y) / 12, rtol=1e-13)
+    gradcheck(lambda w, b: nn.binary_cross_entropy_with_logits(nn.linear(X, w, b), y),
+              [Tensor(np.zeros((3, 1)), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)])
+
+
+def test_binary_cross_entropy_keeps_float32():
+    z = Tensor([0.0, 2.0], requires_grad=True, dtype=np.float32)
+    loss = nn.binary_cross_entropy_with_logits(z, [1.0, 0.0])
+    loss.backward()
+    assert loss.dtype == np.float32 and z.grad.dtype == np.float32
+
+
+LOSS_CASES = {  # name: (loss, an empty batch of predictions, its empty targets)
+    "mse": (nn.mse, np.zeros((0, 1)), np.zeros(0)),
+    "cross_entropy": (nn.cross_entropy, np.zeros((0, 3)), np.zeros(0, dtype=int)),
+    "binary_cross_entropy_with_logits": (nn.binary_cross_entropy_with_logits, np.zeros((0, 1)), np.zeros(0)),
+    "hinge": (nn.hinge, np.zeros((0, 1)), np.zeros(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_CASES))
+def test_every_loss_of_an_empty_batch_is_nan_with_an_empty_gradient_and_no_warning(name):
+    loss_fn, empty, targets = LOSS_CASES[name]
+    assert "An empty batch" in loss_fn.__doc__ and "nan" in loss_fn.__doc__    # the rule, stated where it applies
+    layer = nn.Linear(2, empty.shape[1], seed=0)
+    x = Tensor(np.zeros((0, 2)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = loss_fn(layer(x), targets)
+        loss.backward()
+    assert loss.shape == () and np.isnan(loss.item())                   # 0/0, as PyTorch's reduction="mean"
+    assert x.grad.shape == (0, 2)                                       # empty, of the input's shape
+    assert layer.W.grad.tolist() == [[0.0] * empty.shape[1]] * 2 and not layer.b.grad.any()   # no example, no push
 
 
 @settings(max_examples=20, deadline=None)
@@ -394,6 +462,12 @@ def test_hinge_against_numpy(n, seed, zero_one):
     assert loss.item() == pytest.approx(np.mean(np.maximum(0, 1 - y * s[:, 0])), rel=1e-12, abs=1e-15)
     loss.backward()
     np.testing.assert_allclose(scores.grad[:, 0], -y * (1 - y * s[:, 0] > 0) / n, atol=1e-15)
+
+
+def test_hinge_on_the_margin_has_zero_gradient():
+    scores = Tensor([1.0, -1.0, 0.5], requires_grad=True)
+    nn.hinge(scores, [1, -1, 1]).backward()                     # margins 1 − y·s: 0, 0 and 0.5
+    np.testing.assert_array_equal(scores.grad, [0.0, 0.0, -1 / 3])   # relu'(0) = 0 on the margin
 
 
 def test_hinge_errors():

@@ -39,6 +39,30 @@ def test_binary_cross_entropy_equals_torch(scale):
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=0, atol=1e-14)
 
 
+def test_zero_initialised_logistic_regression_follows_torch_for_50_sgd_steps():
+    """From w = 0 every logit of the first step is exactly 0, where bce's gradient is (½ − y)/N."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.standard_normal(40) > 0).astype(float)
+    w, b = Tensor(np.zeros((3, 1)), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)
+    w_ref = torch.zeros((3, 1), dtype=torch.float64, requires_grad=True)
+    b_ref = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w_ref, b_ref], lr=0.5)
+    ours, theirs = [], []
+    for _ in range(50):
+        w.grad = b.grad = None
+        nn.binary_cross_entropy_with_logits(nn.linear(X, w, b), y).backward()
+        w.data -= 0.5 * w.grad                                      # w ← w − η∇L
+        b.data -= 0.5 * b.grad
+        opt.zero_grad()
+        F.binary_cross_entropy_with_logits(torch.from_numpy(X) @ w_ref + b_ref, torch.from_numpy(y[:, None])).backward()
+        opt.step()
+        ours.append(np.concatenate([w.data[:, 0], b.data]))
+        theirs.append(torch.cat([w_ref[:, 0], b_ref]).detach().numpy().copy())
+    assert np.abs(np.array(ours) - np.array(theirs)).max() < 1e-12
+    assert np.abs(ours[-1]).min() > 0.1                                 # it did move: the test is not of zeros
+
+
 def test_mse_and_hinge_equal_torch():
     rng = np.random.default_rng(2)
     z, t = rng.standard_normal((6, 1)), rng.standard_normal(6)

@@ -23,7 +23,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
         ∂L/∂xᵢ ≈ (L(x + ε·eᵢ) − L(x − ε·eᵢ)) / 2ε        (error O(ε²))
 
     Returns the largest absolute difference. Raises GradcheckError naming the input and
-    the index when |analytic − numeric| > atol + rtol·|numeric| anywhere.
+    the index when |analytic − numeric| > atol + rtol·|numeric| anywhere, and where either
+    is nan or only one is infinite (equal infinities agree).
     Inputs must be float64: float32 rounding swamps the O(ε²) accuracy.
     """
     inputs = list(inputs)
@@ -61,9 +62,11 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
             minus = weighted_output()
             x[idx] = original
             numeric = (plus - minus) / (2 * eps)
+            if grad[idx] == numeric:  # also the same infinity, where the difference would be nan
+                continue
             diff = abs(grad[idx] - numeric)
             worst = max(worst, diff)
-            if diff > atol + rtol * abs(numeric):
+            if not (np.isfinite(numeric) and diff <= atol + rtol * abs(numeric)):  # a nan fails too
                 name = f" ({inputs[i].name!r})" if inputs[i].name else ""
                 raise GradcheckError(f"gradcheck: input {i}{name} at index {idx}: backward gives {grad[idx]:.8g}, "
                                      f"finite differences give {numeric:.8g} (|difference| {diff:.2e} > "

@@ -357,6 +357,9 @@ class MLP(Sequential):
 
 
 # ----- losses (mean over the examples) -------------------------------------------------
+# An empty batch (N = 0) follows PyTorch's reduction="mean" for every loss: the loss is nan
+# (0/0, computed without a warning) and backward gives an empty gradient of the predictions'
+# shape, so the layers before it receive zero gradients.
 
 def _values(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -375,7 +378,10 @@ def _fit_target(fn: str, pred: Tensor, target, what: str = "target"):
 
 
 def mse(pred, target) -> Tensor:
-    """Mean squared error: mean((pred − target)²)."""
+    """Mean squared error: mean((pred − target)²).   ∂L/∂pred = 2(pred − target)/N, N = pred.size.
+
+    An empty batch: nan, and an empty gradient (as PyTorch).
+    """
     pred = _as_tensor(pred)
     target = _fit_target("mse", pred, target if isinstance(target, Tensor) else _values(target))
     diff = pred - target
@@ -421,6 +427,7 @@ def cross_entropy(logits, labels) -> Tensor:
 
     (the chain log_softmax → pick → mean gives the same numbers with more work). The max of
     each row is subtracted first, so large logits cannot overflow exp.
+    An empty batch (N = 0): nan, and an empty gradient of shape (0, C) (as PyTorch).
     """
     logits = _as_tensor(logits)
     if logits.ndim != 2:
@@ -430,7 +437,7 @@ def cross_entropy(logits, labels) -> Tensor:
     shifted = logits.data - logits.data.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=1, keepdims=True)
-    loss = (np.log(total[:, 0]) - shifted.take(at_label)).sum() / n
+    loss = (np.log(total[:, 0]) - shifted.take(at_label)).sum() / n if n else np.nan
 
     def backward(g):
         grad = e / total                    # p = softmax(logits)
@@ -441,18 +448,31 @@ def cross_entropy(logits, labels) -> Tensor:
 
 
 def binary_cross_entropy_with_logits(logits, targets) -> Tensor:
-    """Mean of −[y·log σ(z) + (1 − y)·log(1 − σ(z))], targets y in [0, 1], computed stably.
+    """Mean over the N logits z of −[y·log σ(z) + (1 − y)·log(1 − σ(z))], targets y in [0, 1].
 
-    −log σ(z) = softplus(−z), so the loss is softplus(z) − y·z, with
-    softplus(z) = max(z, 0) + log(1 + e^(−|z|)): no overflow for any z.
+    One op with its own backward, as in PyTorch. −log σ(z) = softplus(z) − z and
+    −log(1 − σ(z)) = softplus(z), so
+
+        L = mean(softplus(z) − y·z),    softplus(z) = max(z, 0) + log(1 + e^(−|z|))
+        ∂L/∂z = (σ(z) − y) / N
+
+    Both are computed from e^(−|z|) ≤ 1, so no z overflows (|z| = 1e300 is fine). At z = 0 the
+    gradient is (½ − y)/N; the chain relu + abs + exp + log gives −y/N there, because relu and
+    abs each take derivative 0 at their kink. An empty batch: nan, and an empty gradient (as PyTorch).
     """
     z = _as_tensor(logits)
-    y = _fit_target("binary_cross_entropy_with_logits", z, _values(targets))
+    y = np.asarray(_fit_target("binary_cross_entropy_with_logits", z, _values(targets)), dtype=z.data.dtype)
     if y.size and (np.min(y) < 0 or np.max(y) > 1):
         raise ValueError("binary_cross_entropy_with_logits: targets must lie in [0, 1] (labels 0 and 1, "
                          "or probabilities)")
-    softplus = z.relu() + ((-z.abs()).exp() + 1).log()
-    return (softplus - z * y).mean()
+    n = z.data.size
+    e = np.exp(-np.abs(z.data))                         # in (0, 1]: never overflows
+    loss = (np.maximum(z.data, 0) - y * z.data + np.log1p(e)).sum() / n if n else np.nan
+
+    def backward(g):
+        sigma = np.where(z.data >= 0, 1 / (1 + e), e / (1 + e))   # σ(z), as ops.sigmoid computes it
+        return ((sigma - y) * (g / max(n, 1)),)             # (an empty batch has an empty gradient)
+    return Tensor._result(np.array(loss, dtype=z.data.dtype), (z,), "binary_cross_entropy_with_logits", backward)
 
 
 def _binary_labels(fn: str, labels) -> np.ndarray:
@@ -470,7 +490,8 @@ def hinge(scores, labels) -> Tensor:
     """The max-margin loss: mean(max(0, 1 − y·s)), labels y in {−1, +1} (or {0, 1}), one score per example.
 
     One op with its own backward: ∂L/∂sᵢ = −yᵢ/N where the margin is violated (1 − yᵢsᵢ > 0),
-    and 0 where the example is already classified with room to spare.
+    and 0 where the example is already classified with room to spare (also at 1 − yᵢsᵢ = 0,
+    as relu's derivative at 0). An empty batch: nan, and an empty gradient (as PyTorch).
     """
     s = _as_tensor(scores)
     if s.ndim == 2 and s.shape[1] != 1 or s.ndim > 2:
@@ -478,11 +499,12 @@ def hinge(scores, labels) -> Tensor:
                          f"use cross_entropy for several classes")
     y = np.asarray(_fit_target("hinge", s, _binary_labels("hinge", labels), "label"), dtype=s.data.dtype)
     margin = 1 - y * s.data
-    n = max(margin.size, 1)
+    n = margin.size
+    loss = np.maximum(margin, 0).sum() / n if n else np.nan
 
     def backward(g):
-        return ((g / -n) * y * (margin > 0),)
-    return Tensor._result(np.asarray(np.maximum(margin, 0).sum() / n), (s,), "hinge", backward)
+        return ((g / -max(n, 1)) * y * (margin > 0),)     # (an empty batch has an empty gradient)
+    return Tensor._result(np.array(loss, dtype=s.data.dtype), (s,), "hinge", backward)
 
 
 def accuracy(logits_or_scores, labels) -> float:

@@ -11,6 +11,10 @@ Pattern of every op (as in micrograd, but on arrays):
 A backward returns None for an input that does not require grad, to skip useless work.
 Broadcasting: an input that was stretched in forward receives the *sum* of the gradient
 over the stretched dimensions, via the one helper `unbroadcast`.
+
+At its edge points an op returns the IEEE value, as PyTorch does, and without NumPy's
+warnings: log 0 = −inf, 1/0 = inf, e^1000 = inf, and the derivative of √a at 0 is inf.
+`detect_anomaly()` stops at the first op that makes such a value.
 """
 from __future__ import annotations
 
@@ -43,6 +47,11 @@ def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
     out = np.empty(shape, dtype=g.dtype)
     out[...] = g
     return out
+
+
+def _ieee():
+    """NumPy's floating-point warnings off: inf and nan at an op's edge points are its results."""
+    return np.errstate(divide="ignore", over="ignore", invalid="ignore")
 
 
 def _operands(a, b):
@@ -95,23 +104,39 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b) -> Tensor:
-    """a / b.   ∂/∂a = 1/b,  ∂/∂b = −a/b²."""
+    """a / b.   ∂/∂a = 1/b,  ∂/∂b = −a/b²   (±inf, or nan for 0/0, where b = 0)."""
     a, b = _operands(a, b)
 
     def backward(g):
-        return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
-                unbroadcast(-g * a.data / (b.data * b.data), b.shape) if b.requires_grad else None)
-    return _result(_broadcast(np.divide, a, b, "div", "/"), (a, b), "div", backward)
+        with _ieee():
+            return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
+                    unbroadcast(-g * a.data / (b.data * b.data), b.shape) if b.requires_grad else None)
+    with _ieee():
+        out = _broadcast(np.divide, a, b, "div", "/")
+    return _result(out, (a, b), "div", backward)
 
 
 def pow(a, b) -> Tensor:  # noqa: A001  (shadows the builtin only inside this module)
-    """a ** b.   ∂/∂a = b·a^(b−1),  ∂/∂b = a^b·ln a  (defined for a > 0)."""
+    """a ** b.   ∂/∂a = b·a^(b−1),  ∂/∂b = a^b·ln a.
+
+    At a = 0 we follow PyTorch: ∂/∂a = 0 where b = 0 (a⁰ = 1 is flat; the formula gives 0·∞),
+    and ∂/∂b = 0 where b ≥ 0 (0^b = 0 for every b > 0, where the formula gives 0·(−∞); at
+    b = 0, where 0^b jumps from 1 to 0, PyTorch takes 0 too). Elsewhere at a = 0 the
+    formulas stand: ∂/∂a = 1 for b = 1, 0 for b > 1, +inf for 0 < b < 1, −inf for b < 0;
+    ∂/∂b = −inf for b < 0. For a < 0, ln a is nan, and so is ∂/∂b.
+    """
     a, b = _operands(a, b)
-    out = _broadcast(np.power, a, b, "pow", "**")
+    with _ieee():
+        out = _broadcast(np.power, a, b, "pow", "**")
 
     def backward(g):
-        return (unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape) if a.requires_grad else None,
-                unbroadcast(g * out * np.log(a.data), b.shape) if b.requires_grad else None)
+        with _ieee():
+            ga = gb = None
+            if a.requires_grad:
+                ga = unbroadcast(np.where(b.data == 0, 0.0, g * b.data * a.data ** (b.data - 1)), a.shape)
+            if b.requires_grad:
+                gb = unbroadcast(np.where((a.data == 0) & (b.data >= 0), 0.0, g * out * np.log(a.data)), b.shape)
+            return ga, gb
     return _result(out, (a, b), "pow", backward)
 
 
@@ -190,23 +215,33 @@ def sum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """Mean over `axis`.   ∂/∂aᵢ = 1/n, n the number of averaged elements."""
+    """Mean over `axis`.   ∂/∂aᵢ = 1/n, n the number of averaged elements.
+
+    The mean of no elements (n = 0) is nan, as in NumPy and PyTorch; its gradient is empty.
+    """
     axes = _axes(axis, a.ndim, "mean")
     kept = _kept_shape(a.data.shape, axes)
     n = 1
     for i in axes:
         n *= a.data.shape[i]
+    total = a.data.sum(axis=axes, keepdims=keepdims)
+    out = np.asarray(total / n) if n else np.full_like(total, np.nan)   # no 0/0 warning
 
     def backward(g):
-        return (_spread(g.reshape(kept) / n, a.data.shape),)
-    return _result(np.asarray(a.data.sum(axis=axes, keepdims=keepdims) / n), (a,), "mean", backward)
+        return (_spread(g.reshape(kept) / (n or 1), a.data.shape),)   # n = 0: a is empty, and so is this
+    return _result(out, (a,), "mean", backward)
 
 
 def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over `axis`.   ∂/∂aᵢ = 1/k where aᵢ is one of k tied maxima, else 0."""
+    """Maximum over `axis`.   ∂/∂aᵢ = 1/k where aᵢ is one of k tied maxima, else 0.
+
+    Ties share the gradient evenly, as torch.amax does (and torch.max without a dim);
+    torch.max(a, dim) gives all of it to one of them instead.
+    """
     axes = _axes(axis, a.ndim, "max")
-    if a.size == 0:
-        raise ShapeError(f"max: tensor of shape {a.shape} is empty; max needs at least one element")
+    if any(a.data.shape[i] == 0 for i in axes):
+        raise ShapeError(f"max: tensor of shape {a.shape} has no elements along axes {axes}; "
+                         f"max needs at least one (reduce over a non-empty axis)")
     top = a.data.max(axis=axes, keepdims=True)
 
     def backward(g):
@@ -219,20 +254,36 @@ def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 # ----- elementwise functions ----------------------------------------------------
 
 def exp(a: Tensor) -> Tensor:
-    """eᵃ.   ∂/∂a = eᵃ (the output itself)."""
-    out = np.exp(a.data)
-    return _result(out, (a,), "exp", lambda g: (g * out,))
+    """eᵃ.   ∂/∂a = eᵃ (the output itself; inf where eᵃ overflows: a > 709.78 in float64)."""
+    with _ieee():
+        out = np.exp(a.data)
+
+    def backward(g):
+        with _ieee():
+            return (g * out,)
+    return _result(out, (a,), "exp", backward)
 
 
 def log(a: Tensor) -> Tensor:
-    """ln a.   ∂/∂a = 1/a."""
-    return _result(np.log(a.data), (a,), "log", lambda g: (g / a.data,))
+    """ln a.   ∂/∂a = 1/a   (ln 0 = −inf with ∂/∂a = inf; ln of a negative number is nan)."""
+    with _ieee():
+        out = np.log(a.data)
+
+    def backward(g):
+        with _ieee():
+            return (g / a.data,)
+    return _result(out, (a,), "log", backward)
 
 
 def sqrt(a: Tensor) -> Tensor:
-    """√a.   ∂/∂a = 1/(2√a)."""
-    out = np.sqrt(a.data)
-    return _result(out, (a,), "sqrt", lambda g: (g / (2 * out),))
+    """√a.   ∂/∂a = 1/(2√a)   (inf at a = 0, as in PyTorch; √ of a negative number is nan)."""
+    with _ieee():
+        out = np.sqrt(a.data)
+
+    def backward(g):
+        with _ieee():
+            return (g / (2 * out),)
+    return _result(out, (a,), "sqrt", backward)
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001
@@ -241,7 +292,7 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001
 
 
 def relu(a: Tensor) -> Tensor:
-    """max(a, 0).   ∂/∂a = 1 where a > 0, else 0."""
+    """max(a, 0).   ∂/∂a = 1 where a > 0, else 0 (0 at a = 0, as in PyTorch)."""
     out = np.maximum(a.data, 0)
     return _result(out, (a,), "relu", lambda g: (g * (out > 0),))
 
@@ -277,7 +328,7 @@ def softmax(a: Tensor, axis: int = -1) -> Tensor:
     ∂L/∂aᵢ = sᵢ · (gᵢ − Σⱼ gⱼ sⱼ).
     """
     _axes(axis, a.ndim, "softmax")
-    e = np.exp(a.data - a.data.max(axis=axis, keepdims=True))
+    e = np.exp(a.data - a.data.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis is fine
     out = e / e.sum(axis=axis, keepdims=True)
     return _result(out, (a,), "softmax", lambda g: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
 
@@ -285,8 +336,9 @@ def softmax(a: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     """ln softmax(a) = (a − m) − ln Σⱼ e^(aⱼ−m).   ∂L/∂aᵢ = gᵢ − softmax(a)ᵢ · Σⱼ gⱼ."""
     _axes(axis, a.ndim, "log_softmax")
-    shifted = a.data - a.data.max(axis=axis, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = a.data - a.data.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: an empty axis is fine
+    with _ieee():  # ln 0 for an empty axis
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return _result(out, (a,), "log_softmax", lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
 
 
