@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from tinygrad_edu.cli import cli
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 CLASSIC = ["--expr", "e = a*b; d = e + c; L = d * f", "--value", "a=2", "--value", "b=-3", "--value", "c=10",

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from tinygrad_edu.cli import cli
 from tinygrad_edu import experiments, optim
 
 SMALL = ["--samples", "160", "--epochs", "3"]

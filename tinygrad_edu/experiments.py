@@ -15,9 +15,11 @@ bit for bit.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import inspect
+import io
 import json
 import math
 import time
@@ -31,9 +33,11 @@ from . import checkpoint as ckpt_io
 from .data import DataError, Dataset, closest_names, get_dataset, load_dataset, n_batches
 from .io import atomic_write_text
 from .train import History, Loss, TrainingError, fit, get_loss
+from .viz.plots import comparison_curves, save_figure, training_curves
 
-__all__ = ["RunConfig", "Run", "ConfigError", "build", "fit_run", "save_run", "resume", "compare", "CompareResult",
-           "parse_hidden", "default_lr", "summary", "format_table", "text_table", "check_out_dir"]
+__all__ = ["RunConfig", "Run", "ConfigError", "build", "fit_run", "save_run", "resume", "saved_optimizer", "compare",
+           "CompareResult", "comparison_table", "save_comparison", "parse_hidden", "default_lr", "optimizer_help",
+           "summary", "format_table", "text_table", "check_out_dir"]
 
 # Learning rates that train the default MLP on the standardised toy sets well, for `edu train`
 # and `edu compare` when --lr is not given. (The classes' own defaults are torch's, which are
@@ -148,6 +152,14 @@ def default_lr(cls) -> Optional[float]:
         raise ConfigError(f"optimizer {cls.cli_name or cls.__name__} has no default learning rate; give one with --lr",
                           "--lr")
     return default
+
+
+def optimizer_help(cls) -> str:
+    """What `edu optimizers` prints for one optimizer: its rule, its hyperparameters, the lr `edu train` uses."""
+    lr = default_lr(cls)
+    if lr is None:
+        return cls.describe() + "\n  (no learning rate: the step is set by the hyperparameters above)"
+    return cls.describe() + f"\n  edu train uses lr={lr:g} unless you give --lr"
 
 
 def _optimizer_kwargs(cls, config: RunConfig) -> dict:
@@ -286,7 +298,6 @@ def save_run(run: Run, history: History, out, seconds: Optional[float] = None, p
     atomic_write_text(paths["metrics"], history.to_csv())
     save_checkpoint(run, history, paths["model"])
     if plot and history.epoch:
-        from .viz.plots import save_figure, training_curves
         paths["plot"] = out / "loss.png"
         c = run.config
         data = Path(c.data_file).name if c.data_file else c.dataset
@@ -361,6 +372,18 @@ def resume(out) -> tuple:
     return run, history
 
 
+def saved_optimizer(out) -> Optional[str]:
+    """The optimizer name saved in folder `out`'s config.json, or None when there is none to read.
+
+    `edu train --resume DIR` needs it before parsing its options (they depend on the optimizer);
+    a folder that cannot be resumed is reported by `resume` itself, with the fix.
+    """
+    try:
+        return json.loads((Path(out) / "config.json").read_text())["config"]["optimizer"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 # ----- comparing optimizers ---------------------------------------------------------------------------
 
 @dataclass
@@ -414,6 +437,38 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
         if history.stopped == "interrupted":
             break
     return CompareResult(histories, rows, target, first.data)
+
+
+def _comparison_columns(result: CompareResult) -> list:
+    columns = [("optimizer", "optimizer", "{}"), ("lr", "lr", "{:g}"), ("train_loss", "train loss", "{:.4f}"),
+               ("test_loss", "test loss", "{:.4f}")]
+    if result.data.task == "classification":
+        columns.append(("test_accuracy", "test acc", "{:.1%}"))
+    return columns + [("steps_to_target", f"steps to loss {result.target:g}", "{}"), ("stopped", "end", "{}"),
+                      ("seconds", "time (s)", "{:.2f}")]
+
+
+def comparison_table(result: CompareResult) -> str:
+    """The table `edu compare` prints: one row per optimizer."""
+    return format_table(result.rows, _comparison_columns(result))
+
+
+def save_comparison(result: CompareResult, out) -> dict:
+    """Write compare.csv (the table), metrics-NAME.csv per optimizer and compare.png into `out`; name → path."""
+    out = Path(out)
+    keys = [key for key, _, _ in _comparison_columns(result)]
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(keys)
+    for row in result.rows:
+        writer.writerow(["" if row.get(k) is None else row[k] for k in keys])
+    paths = {"figure": out / "compare.png", "table": atomic_write_text(out / "compare.csv", table.getvalue())}
+    for name, history in result.histories.items():
+        safe = name.replace(":", "-").replace("/", "-")
+        paths[f"metrics {name}"] = atomic_write_text(out / f"metrics-{safe}.csv", history.to_csv())
+    title = f"{result.data.name}: same data, same initial weights"
+    save_figure(comparison_curves(result.histories, title=title, target=result.target), paths["figure"])
+    return paths
 
 
 def format_table(rows: list, columns: list) -> str:
