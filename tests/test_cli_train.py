@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from tinygrad_edu.cli import cli
 from tinygrad_edu import experiments, optim
 
 SMALL = ["--samples", "160", "--epochs", "3"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args):
@@ -168,12 +170,29 @@ def test_unreadable_data_and_unwritable_out(tmp_path):
 def test_divergence_stops_with_the_step_and_a_smaller_lr(tmp_path):
     result = run("train", "--dataset", "sine", "--lr", "5", "--epochs", "50", "--out", tmp_path / "d")
     assert result.exit_code == 1
-    message = re.search(r"Error: loss became inf at step (\d+): training diverged; use a smaller learning rate "
-                        r"\(lr=5 now, try 0\.5\)", result.output)
+    message = re.search(r"Error: loss ([\d.e+]+) at step (\d+) is more than 100× its first value ([\d.]+): training "
+                        r"diverged; use a smaller learning rate \(lr=5 now, try 0\.5\)", result.output)
     assert message, result.output
+    assert float(message.group(1)) > 100 * float(message.group(3))
     rows = list(csv.DictReader((tmp_path / "d" / "metrics.csv").open()))
-    assert int(rows[-1]["step"]) == int(message.group(1)) - 1            # metrics up to the bad step are kept
+    assert int(rows[-1]["step"]) == int(message.group(2)) - 1            # metrics up to the bad step are kept
+    assert float(rows[0]["train_loss"]) == pytest.approx(float(message.group(3)), rel=1e-2)   # "its first value"
     assert json.loads((tmp_path / "d" / "config.json").read_text())["result"]["stopped"] == "diverged"
+
+
+def test_a_huge_learning_rate_is_reported_as_divergence_by_the_real_command(tmp_path):
+    """The run that used to end with exit 0 at chance accuracy (train loss 1.5e5), saying nothing."""
+    done = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--optimizer", "sgd", "--lr", "1e6",
+                           "--out", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "Error: loss 1.73e+16 at step 2 is more than 100× its first value 0.75: training diverged; use a smaller "
+        "learning rate (lr=1e+06 now, try 100000)"]
+    assert re.search(r"^diverged: 1 step, 0 epochs, [\d.]+ s; the losses below are from before training$", done.stdout,
+                     re.M), done.stdout
+    rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    assert [r["step"] for r in rows] == ["0", "1"]                       # the one step that was taken, kept
 
 
 # ----- Ctrl-C and --resume ---------------------------------------------------------------------------
@@ -255,6 +274,34 @@ def test_compare_table_and_figure(tmp_path):
     first = {name: list(csv.DictReader((tmp_path / f"metrics-{name}.csv").open()))[0]["train_loss"]
              for name in ("sgd", "momentum", "nesterov", "adam")}
     assert len(set(first.values())) == 1                       # same data, same initial weights
+
+
+def test_compare_marks_a_diverged_optimizer_runs_the_others_and_exits_1(tmp_path, monkeypatch):
+    (tmp_path / "overshooting.py").write_text(
+        "from tinygrad_edu.optim import Optimizer\n"
+        "from tinygrad_edu.optim.base import learning_rate\n"
+        "class Overshoot(Optimizer):\n"
+        "    cli_name = 'overshoot'\n"
+        "    formula = 'w <- w - 1e6·lr·g'\n"
+        "    hyper = (learning_rate(),)\n"
+        "    def __init__(self, params, lr=0.1):\n"
+        "        super().__init__(params, lr=lr)\n"
+        "    def update(self, w, g, state):\n"
+        "        w -= 1e6 * self.lr * g\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("compare", "--optimizers", "sgd,overshooting:Overshoot,adam", *SMALL, "--out", "cmp")
+    assert result.exit_code == 1, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.split()}
+    assert "diverged at step 2" in rows["overshooting:Overshoot"]
+    for name in ("sgd", "adam"):                                                  # the others still ran
+        assert "finished" in rows[name] and "diverged" not in rows[name]
+    assert result.stderr.startswith("Error: overshooting:Overshoot: loss ") and "at step 2 is more than 100×" in \
+        result.stderr and "use a smaller learning rate (lr=0.1 now, try 0.01)" in result.stderr
+    table = {r["optimizer"]: r for r in csv.DictReader((tmp_path / "cmp" / "compare.csv").open())}
+    assert table["overshooting:Overshoot"]["end"] == "diverged at step 2" and table["adam"]["end"] == "finished"
+    metrics = list(csv.DictReader((tmp_path / "cmp" / "metrics-overshooting-Overshoot.csv").open()))
+    assert [r["step"] for r in metrics] == ["0", "1"]
+    assert "exit status is then 1" in " ".join(run("compare", "--help").output.split())
 
 
 def test_compare_bad_input():

@@ -2,7 +2,7 @@
 
     config = RunConfig(optimizer="momentum", epochs=40)     # every setting of `edu train`
     run = build(config)                                     # data, model, optimizer, schedule, loss
-    history = fit_run(run)                                  # train (tinygrad_edu.train.fit)
+    history = fit_run(run)                                  # train (train.fit; TrainingDiverged if it blows up)
     save_run(run, history, "runs/demo")                     # metrics.csv, config.json, model.npz, loss.png
     run, history = resume("runs/demo")                      # after Ctrl-C: carry on where it stopped
 
@@ -32,10 +32,10 @@ import numpy as np
 from . import checkpoint as ckpt_io
 from .data import DataError, Dataset, closest_names, get_dataset, load_dataset, n_batches
 from .io import atomic_write_text
-from .train import History, Loss, TrainingError, fit, get_loss
+from .train import History, Loss, TrainingDiverged, TrainingError, counted, fit, get_loss
 from .viz.plots import comparison_curves, save_figure, training_curves
 
-__all__ = ["RunConfig", "Run", "ConfigError", "build", "fit_run", "save_run", "resume", "saved_optimizer", "compare",
+__all__ = ["RunConfig", "Run", "ConfigError", "TrainingDiverged", "build", "fit_run", "save_run", "resume", "saved_optimizer", "compare",
            "CompareResult", "comparison_table", "save_comparison", "parse_hidden", "default_lr", "optimizer_help",
            "summary", "format_table", "text_table", "check_out_dir"]
 
@@ -355,8 +355,8 @@ def resume(out) -> tuple:
         raise ConfigError(f"--resume {out}: config.json and model.npz are from different runs; start a new run",
                           "--resume")
     if saved.meta.get("finished"):
-        raise ConfigError(f"--resume {out}: that run already finished ({saved.meta.get('steps')} steps); to train "
-                          f"longer, start a new run with more --epochs", "--resume")
+        raise ConfigError(f"--resume {out}: that run already finished ({counted(saved.meta.get('steps'), 'step')}); "
+                          f"to train longer, start a new run with more --epochs", "--resume")
     if saved.meta.get("stopped") == "diverged":
         raise ConfigError(f"--resume {out}: that run diverged; start a new run with a smaller --lr", "--resume")
     run = build(config)
@@ -415,7 +415,9 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
 
     Each optimizer uses config.lr if set, else its training default (TRAIN_LR). `target` is the
     training loss whose first crossing (checked after each epoch) is reported in steps
-    (default 0.1 for classification, 0.01 for regression).
+    (default 0.1 for classification, 0.01 for regression). An optimizer whose run diverges
+    (train.TrainingDiverged) keeps its history up to there, its row's "end" says
+    "diverged at step N", and the others still run.
     """
     names = optimizer_names(optimizers)
     first = build(dataclasses.replace(config, optimizer=names[0]))
@@ -426,13 +428,17 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
     for name in names:
         run = first if name == names[0] else build(dataclasses.replace(config, optimizer=name), initial_state=initial)
         started = time.perf_counter()
-        history = fit_run(run, on_step=on_step)
+        try:
+            history, end = fit_run(run, on_step=on_step), None
+        except TrainingDiverged as exc:
+            history, end = exc.history, f"diverged at step {exc.step}"
         seconds = time.perf_counter() - started
         histories[name] = history
         row = summary(run, history, seconds)
         row["optimizer"] = name
         row["lr"] = getattr(run.optimizer, "lr", None)
         row["steps_to_target"] = history.steps_to(target)
+        row["end"] = end or row["stopped"]
         rows.append(row)
         if history.stopped == "interrupted":
             break
@@ -444,7 +450,7 @@ def _comparison_columns(result: CompareResult) -> list:
                ("test_loss", "test loss", "{:.4f}")]
     if result.data.task == "classification":
         columns.append(("test_accuracy", "test acc", "{:.1%}"))
-    return columns + [("steps_to_target", f"steps to loss {result.target:g}", "{}"), ("stopped", "end", "{}"),
+    return columns + [("steps_to_target", f"steps to loss {result.target:g}", "{}"), ("end", "end", "{}"),
                       ("seconds", "time (s)", "{:.2f}")]
 
 
@@ -500,14 +506,18 @@ def describe_run(run: Run) -> str:
     schedule = f", schedule {c.schedule}" if c.schedule else ""
     return (f"{run.data.describe()}\n"
             f"{run.model.describe()} ({run.model.num_parameters()} parameters), {run.loss.name} loss, "
-            f"{run.optimizer!r}{schedule}; {c.epochs} epochs × {run.steps_per_epoch} steps of {c.batch_size}")
+            f"{run.optimizer!r}{schedule}; {counted(c.epochs, 'epoch')} × {counted(run.steps_per_epoch, 'step')} "
+            f"of {c.batch_size}")
 
 
 def format_summary(result: dict) -> str:
     """The end-of-run lines: steps and time, then the final train and test loss (and accuracy)."""
-    head = f"{result['stopped']}: {result['steps']} steps, {result['epochs']} epochs"
+    head = f"{result['stopped']}: {counted(result['steps'], 'step')}, {counted(result['epochs'], 'epoch')}"
     if result.get("seconds") is not None:
         head += f", {result['seconds']:.2f} s"
+    if result["stopped"] != "finished":     # the losses are measured after each epoch: say which one
+        head += "; the losses below are from " + \
+            ("before training" if result["epochs"] == 0 else f"the end of epoch {result['epochs']}")
     lines = [head]
     for part in ("train", "test"):
         loss, acc = result[f"{part}_loss"], result[f"{part}_accuracy"]

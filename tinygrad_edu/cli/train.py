@@ -186,6 +186,9 @@ def train_command(ctx, optimizer, schedule, out, resume, **options):
 
     Ctrl-C stops at the end of the current step and saves a checkpoint; `edu train --resume DIR`
     continues it and ends with the same weights, bit for bit, as a run that was never stopped.
+
+    A loss that becomes NaN or inf, or more than 100 times its first value, has diverged: the run
+    stops there, keeps its metrics (in --out) and exits with status 1, naming the step.
     """
     hyper = {k[len(HYPER):]: v for k, v in options.items() if k.startswith(HYPER) and v is not None}
     lr = hyper.pop("lr", None)
@@ -209,7 +212,10 @@ def train_command(ctx, optimizer, schedule, out, resume, **options):
     click.echo(ex.describe_run(run))
     started = time.perf_counter()
     with Progress(run.total_steps, history.steps if history else 0) as progress:
-        history = ex.fit_run(run, history, on_step=progress.update)
+        try:
+            history = ex.fit_run(run, history, on_step=progress.update)
+        except ex.TrainingDiverged as exc:        # reported below, after the metrics so far are saved
+            history = exc.history
     seconds = time.perf_counter() - started
 
     if history.stopped == "interrupted":
@@ -251,6 +257,10 @@ def compare_command(ctx, optimizers, lr, target_loss, out, **options):
     \b
     edu compare
     edu compare --optimizers sgd,momentum,adam --dataset spiral --epochs 100
+
+    An optimizer whose loss diverges (NaN, inf, or more than 100 times its first value) stops
+    there and is marked "diverged at step N" in the table; the others still run. The exit status
+    is then 1.
     """
     try:
         if lr is not None and lr <= 0:
@@ -269,10 +279,12 @@ def compare_command(ctx, optimizers, lr, target_loss, out, **options):
         paths = ex.save_comparison(result, out)
     except OSError as exc:
         raise click.ClickException(f"could not write the results to {out}: {exc}") from None
-    click.echo(f"wrote {', '.join(str(p) for p in paths)}")
-    for row in result.rows:
-        if row["stopped"] == "diverged":
-            click.echo(f"note: {row['optimizer']}: {row['message']}", err=True)
+    click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    diverged = [row for row in result.rows if row["stopped"] == "diverged"]
+    for row in diverged:
+        click.echo(f"Error: {row['optimizer']}: {row['message']}", err=True)
+    if diverged:
+        ctx.exit(1)
 
 
 @click.command("optimizers")
