@@ -120,5 +120,18 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, args, phrase):
 
 def test_bad_output_paths(tmp_path):
     assert "end the file name in .svg" in error_line(run("--out", str(tmp_path / "g.jpg")))
-    assert "does not exist" in error_line(run("--out", str(tmp_path / "no" / "g.svg")))
+    (tmp_path / "afile").write_text("")
+    assert "cannot create the folder" in error_line(run("--out", str(tmp_path / "afile" / "g.svg")))
     assert "Missing option '--out'" in error_line(run())
+
+
+def test_missing_folders_are_created_as_edu_train_creates_its_out(tmp_path):
+    out = tmp_path / "new" / "deeper" / "g.dot"
+    result = run("--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote {out}\n" and "digraph" in out.read_text(encoding="utf-8")
+
+
+def test_bad_usage_creates_no_folder(tmp_path):
+    error_line(run("--out", str(tmp_path / "new" / "g.svg"), "--sizes", "2"))
+    assert list(tmp_path.iterdir()) == []

@@ -195,6 +195,54 @@ def test_a_huge_learning_rate_is_reported_as_divergence_by_the_real_command(tmp_
     assert [r["step"] for r in rows] == ["0", "1"]                       # the one step that was taken, kept
 
 
+def test_counts_are_singular_when_one():
+    result = run("train", "--samples", "40", "--epochs", "1", "--batch-size", "30")
+    assert result.exit_code == 0, result.output
+    assert "; 1 epoch × 1 step of 30\n" in result.output and "finished: 1 step, 1 epoch, " in result.output
+    result = run("train", "--samples", "40", "--epochs", "2", "--batch-size", "10")
+    assert "; 2 epochs × 3 steps of 10\n" in result.output and "finished: 6 steps, 2 epochs, " in result.output
+
+
+def test_normal_use_warns_nothing(tmp_path):
+    """pyproject makes our warnings errors: a long run's plot and a diverged run's plot raise none."""
+    assert run("train", "--samples", "40", "--epochs", "61", "--out", tmp_path / "long").exit_code == 0
+    assert run("train", "--optimizer", "sgd", "--lr", "1e6", "--out", tmp_path / "diverged").exit_code == 1
+    assert (tmp_path / "long" / "loss.png").exists() and (tmp_path / "diverged" / "loss.png").exists()
+
+
+# ----- --out, --force ------------------------------------------------------------------------------
+
+def test_out_refuses_to_overwrite_a_run_unless_forced(tmp_path):
+    out = tmp_path / "run"
+    assert run("train", *SMALL, "--out", out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run("train", *SMALL, "--seed", "1", "--out", out)
+    assert result.exit_code == 2
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert error_lines == [f"Error: Invalid value for '--out': {out} already holds a run (config.json, metrics.csv, "
+                           f"model.npz, loss.png); continue it with `edu train --resume {out}`, or replace it with "
+                           f"--force"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before          # nothing touched
+    forced = run("train", *SMALL, "--seed", "1", "--out", out, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert json.loads((out / "config.json").read_text())["config"]["seed"] == 1
+    assert (out / "model.npz").read_bytes() != before["model.npz"]
+    assert run("train", "--resume", out, "--force").exit_code == 2             # --resume takes no settings
+
+
+def test_an_empty_folder_or_other_files_are_not_a_run(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert run("train", *SMALL, "--out", tmp_path / "empty").exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("my notes")
+    assert run("train", *SMALL, "--out", tmp_path / "mine").exit_code == 0
+    (tmp_path / "mine" / "metrics.csv").unlink()
+    (tmp_path / "mine" / "config.json").unlink()
+    assert run("train", *SMALL, "--out", tmp_path / "mine").exit_code == 2   # model.npz and loss.png are a run
+    assert run("train", *SMALL, "--out", tmp_path / "mine", "--force").exit_code == 0
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "my notes"        # --force replaces only a run's files
+
+
 # ----- Ctrl-C and --resume ---------------------------------------------------------------------------
 
 @pytest.fixture
@@ -236,6 +284,14 @@ def test_interrupted_run_resumes_to_the_same_bits(tmp_path, interrupt_at, extra)
     assert (tmp_path / "whole" / "metrics.csv").read_text() == (tmp_path / "cut" / "metrics.csv").read_text()
 
 
+def test_force_leaves_no_file_of_the_replaced_run(tmp_path, interrupt_at):
+    assert run("train", *SMALL, "--out", tmp_path / "run").exit_code == 0
+    interrupt_at(2)
+    assert run("train", *SMALL, "--out", tmp_path / "run", "--force").exit_code == 130
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "metrics.csv", "model.npz"]
+    assert run("train", "--resume", tmp_path / "run").exit_code == 0       # the checkpoint is the new run's
+
+
 def test_interrupt_without_out_saves_under_runs(tmp_path, monkeypatch, interrupt_at):
     monkeypatch.chdir(tmp_path)
     interrupt_at(3)
@@ -274,6 +330,8 @@ def test_compare_table_and_figure(tmp_path):
     first = {name: list(csv.DictReader((tmp_path / f"metrics-{name}.csv").open()))[0]["train_loss"]
              for name in ("sgd", "momentum", "nesterov", "adam")}
     assert len(set(first.values())) == 1                       # same data, same initial weights
+    files = ["compare.png", "compare.csv"] + [f"metrics-{n}.csv" for n in ("sgd", "momentum", "nesterov", "adam")]
+    assert f"wrote {', '.join(str(tmp_path / f) for f in files)}\n" in result.output
 
 
 def test_compare_marks_a_diverged_optimizer_runs_the_others_and_exits_1(tmp_path, monkeypatch):

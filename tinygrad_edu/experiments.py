@@ -22,6 +22,7 @@ import inspect
 import io
 import json
 import math
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from .viz.plots import comparison_curves, save_figure, training_curves
 
 __all__ = ["RunConfig", "Run", "ConfigError", "TrainingDiverged", "build", "fit_run", "save_run", "resume", "saved_optimizer", "compare",
            "CompareResult", "comparison_table", "save_comparison", "parse_hidden", "default_lr", "optimizer_help",
-           "summary", "format_table", "text_table", "check_out_dir"]
+           "summary", "format_table", "text_table", "check_out_dir", "check_new_run_dir", "RUN_FILES"]
 
 # Learning rates that train the default MLP on the standardised toy sets well, for `edu train`
 # and `edu compare` when --lr is not given. (The classes' own defaults are torch's, which are
@@ -197,6 +198,26 @@ def check_out_dir(out) -> Path:
     except OSError as exc:
         raise ConfigError(f"cannot write to {out} ({exc.strerror or exc}); choose a folder you can write to",
                           "--out") from None
+    return out
+
+
+RUN_FILES = ("config.json", "metrics.csv", "model.npz", "loss.png")   # what save_run writes into a run's folder
+
+
+def check_new_run_dir(out, force: bool = False) -> Path:
+    """check_out_dir for a new run, which must not overwrite another: a folder holding a run is refused.
+
+    force=True replaces that run: its files (RUN_FILES) are removed, so none is left over from it.
+    Other files in the folder are never touched.
+    """
+    out = Path(out)
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if existing and not force:
+        raise ConfigError(f"{out} already holds a run ({', '.join(existing)}); continue it with "
+                          f"`edu train --resume {shlex.quote(str(out))}`, or replace it with --force", "--out")
+    out = check_out_dir(out)
+    for name in existing:
+        (out / name).unlink()
     return out
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..viz import mlp_loss_graph, parse_expression, render_graph
-from ._common import given
+from ._common import given, make_parent_folder
 
 SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 MAX_SIZE = 1024  # a demo to look at: keep layers and batches small
@@ -95,8 +95,6 @@ def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, 
     out = Path(out)
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: end the file name in .svg, .png, .pdf or .dot", param_hint="--out")
-    if not out.parent.is_dir():
-        raise click.BadParameter(f"directory {out.parent} does not exist; create it first", param_hint="--out")
     if expr is not None:
         root = _expression_graph(ctx, expr, values, backward)
     elif values:
@@ -106,6 +104,7 @@ def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, 
     options = dict(show_data=not no_data, show_grad=not no_grad, rankdir=rankdir, max_nodes=max_nodes)
     if not scalar:
         options["group_modules"] = not no_groups
+    make_parent_folder(out)              # as `edu train --out` makes its folder
     rendered = render_graph(root, out, scalar=scalar, quiet=True, **options)
     click.echo(f"wrote {rendered.path}")
     if rendered.hint:

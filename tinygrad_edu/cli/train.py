@@ -173,8 +173,11 @@ class Progress:
 @click.option("--resume", type=click.Path(), default=None, metavar="DIR",
               help="Carry on an interrupted run saved in DIR, with its own settings, to the same end as an "
                    "uninterrupted run.")
+@click.option("--force", is_flag=True,
+              help="Replace the run already in --out (its config.json, metrics.csv, model.npz, loss.png); "
+                   "without it, edu train refuses to overwrite a run.")
 @click.pass_context
-def train_command(ctx, optimizer, schedule, out, resume, **options):
+def train_command(ctx, optimizer, schedule, out, resume, force, **options):
     """Train an MLP on a data set and report the loss and accuracy.
 
     \b
@@ -204,7 +207,7 @@ def train_command(ctx, optimizer, schedule, out, resume, **options):
         else:
             run, history = ex.build(run_config(ctx, optimizer, lr=lr, hyper=hyper, schedule=schedule, **options)), None
             if out is not None:
-                ex.check_out_dir(out)
+                ex.check_new_run_dir(out, force=force)
                 ex.write_config(run, out)
     except (ex.ConfigError, ValueError) as exc:
         raise usage_error(exc) from None
