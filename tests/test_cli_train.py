@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tinygrad_edu.cli import cli
-from tinygrad_edu import experiments, optim
+from tinygrad_edu import data, experiments, landscape, optim, train
 
 SMALL = ["--samples", "160", "--epochs", "3"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -393,3 +393,19 @@ def test_installed_edu_command(tmp_path):
     assert "finished: 360 steps, 30 epochs" in done.stdout and "Traceback" not in done.stderr
     assert float(re.search(r"test\s+loss [\d.]+\s+accuracy ([\d.]+)%", done.stdout).group(1)) >= 97.0
     assert list(tmp_path.iterdir()) == []              # no --out: nothing written
+
+
+def test_the_numbers_in_the_help_texts(tmp_path):
+    help_train = " ".join(run("train", "--help").output.split())
+    assert "more than 100 times its first value" in help_train and train.DIVERGE_FACTOR == 100
+    assert "e.g. 500 for moons" in help_train and data.get_dataset("moons").describe().startswith(
+        "moons: 375 train + 125 test samples")
+    assert "moons, momentum: >= 97% test accuracy" in help_train          # test_default_run_reaches_97_percent
+    help_compare = " ".join(run("compare", "--help").output.split())
+    assert "(default 0.1; 0.01 for regression)" in help_compare
+    regression = run("compare", "--dataset", "sine", "--samples", "40", "--epochs", "1", "--optimizers", "sgd",
+                     "--out", tmp_path)
+    assert regression.exit_code == 0 and "steps to loss 0.01" in regression.output
+    help_landscape = " ".join(run("landscape", "--help").output.split())
+    steps = ", ".join(str(landscape.get_landscape(n).steps) for n in landscape.landscape_names())
+    assert f"(default: the landscape's own: {steps})" in help_landscape and steps == "80, 150, 1000, 120"

@@ -31,6 +31,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import checkpoint as ckpt_io
+from . import nn, optim
 from .data import DataError, Dataset, closest_names, get_dataset, load_dataset, n_batches
 from .io import atomic_write_text
 from .train import History, Loss, TrainingDiverged, TrainingError, counted, fit, get_loss
@@ -134,7 +135,6 @@ def parse_hidden(text) -> tuple:
 
 
 def optimizer_class(name: str):
-    from . import optim
     try:
         return optim.get(name)
     except ValueError as exc:
@@ -235,7 +235,6 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
 
     initial_state: weights to start from instead of the seed's (used by compare).
     """
-    from . import nn
     for name, value in (("epochs", config.epochs), ("batch_size", config.batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name.replace('_', ' ')} = {value!r}: use an integer >= 1",
@@ -280,12 +279,11 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
 
 
 def _parse_schedule(spec: str, optimizer, total_steps: int):
-    from .optim import schedules
     if not hasattr(optimizer, "lr"):
         raise ConfigError(f"optimizer {type(optimizer).cli_name} has no learning rate to schedule; leave out "
                           f"--schedule", "--schedule")
     try:
-        return schedules.parse(spec, optimizer, total_steps)
+        return optim.schedules.parse(spec, optimizer, total_steps)
     except ValueError as exc:
         raise ConfigError(str(exc), "--schedule") from None
 

@@ -55,9 +55,10 @@ def ablate_command(form, k, steps, momenta, lr, seed, out):
     """Momentum without a learning rate: remove η after k steps and watch what each form does.
 
     Part 1 trains a small MLP for k steps, removes the learning rate and shows, for each μ, the
-    displacement afterwards against the closed form Δw·μ(1−μⁿ)/(1−μ), the loss (it stops
-    improving), the cosine between each update and −∇L, and the proof that the coasting ignores
-    the gradient (the same weights, bit for bit, on another data set). Part 2 sets α = 1 in the
+    displacement afterwards against the closed form Δw·μ(1−μⁿ)/(1−μ), the loss (no longer steered:
+    it may still fall along the coast, then stalls or rises), the cosine between each update and
+    −∇L, and the proof that the coasting ignores the gradient (the same weights, bit for bit, on
+    another data set). Part 2 sets α = 1 in the
     EMA form: the step is then set by the loss's scale, so ×100 diverges and ×0.01 crawls.
 
     \b

@@ -181,7 +181,7 @@ def train_command(ctx, optimizer, schedule, out, resume, force, **options):
     """Train an MLP on a data set and report the loss and accuracy.
 
     \b
-    edu train                                        # moons, momentum: >= 97% test accuracy in a second
+    edu train                                        # moons, momentum: >= 97% test accuracy
     edu train --optimizer adam --lr 0.01 --out runs/adam
     edu train --optimizer sgd --momentum 0.9 --nesterov --schedule cosine
     edu train --dataset digits --hidden 64 --epochs 20
