@@ -4,7 +4,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from tinygrad_edu.cli import cli
 from tinygrad_edu import ablation
 
 
