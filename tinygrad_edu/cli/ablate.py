@@ -134,7 +134,7 @@ def landscape_command(function, optimizers, steps, lr, momentum, start, out):
         if momentum is not None and "momentum" in message:
             raise click.BadParameter(message, param_hint="--momentum") from None
         raise click.UsageError(message) from None
-    click.echo(f"{fn.name}: {fn.formula}   ({fn.note})")
+    click.echo(landscape.header(fn, momentum=momentum, lr=lr))
     click.echo(landscape.format_trajectories(trajectories))
     for tr in trajectories:
         if tr.diverged_at is not None:
