@@ -34,7 +34,9 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
 def save_figure(fig, path, dpi: int = 100) -> Path:
     """Save `fig` as PNG or SVG (chosen by the file's extension), atomically.
 
-    SVG files carry no date and fixed ids, so the same figure gives the same bytes every time.
+    The same figure gives the same bytes every time: SVG files carry no date and fixed ids;
+    PNG files carry only matplotlib's own "Software" tag, its version (which
+    tutorials/build.py reads to know whether two PNGs were drawn by the same matplotlib).
     """
     path = Path(path)
     fmt = path.suffix.lower()
@@ -44,7 +46,7 @@ def save_figure(fig, path, dpi: int = 100) -> Path:
     import matplotlib
     import numpy as np
     buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == ".svg" else {"Software": None}
+    metadata = {"Date": None} if fmt == ".svg" else {}
     # A diverged run's losses reach 1e300: drawing them overflows harmlessly, so no warnings.
     with matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}), np.errstate(over="ignore", invalid="ignore"):
         fig.savefig(buffer, format=fmt[1:], dpi=dpi, metadata=metadata)
