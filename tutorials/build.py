@@ -18,9 +18,9 @@ from (another CPU, another BLAS kernel) moves a line by a fraction of a pixel, w
 the PNG's bytes but not the picture; so byte equality is not what is checked. A build writes
 only the figures that are not the same; ``--check`` writes nothing at all.
 
-The test suite imports this file for ``chapters``, ``parse``, ``run``, ``normalise`` and
-``compare_figure``; it needs the standard library, and matplotlib (with Pillow, which
-matplotlib requires) to compare PNG figures.
+The test suite imports this file (``chapters``, ``parse``, ``run``, ``stale``, ``rewrite``,
+``drawn_figures``, ``compare_figure``, ``main``). It needs the standard library, and matplotlib
+(with Pillow, which matplotlib requires) to compare PNG figures.
 """
 from __future__ import annotations
 
