@@ -19,19 +19,15 @@ PATTERNS = {
     # 000 … 004 on their own: not part of a number (0.001, 10,000, 1000, 1e-004) or of a longer word.
     "a document number used as a name": re.compile(r"(?<![\w.,+\-−])00[0-4](?!\w)(?![.,]\d)"),
 }
-# README.md and the package's docstrings belong to other branches of the work on issue #10, which
-# remove these names; once they are merged these areas pass, and pytest reports XPASS(strict) as a
-# failure: delete the marks then.
-NOT_YET_CLEAN = pytest.mark.xfail(strict=True, reason="cleaned by the README/docstring branches of issue #10")
-AREAS = ["tutorials", "docs", "cli.py", pytest.param("README.md", marks=NOT_YET_CLEAN),
-         pytest.param("tinygrad_edu", marks=NOT_YET_CLEAN)]
+AREAS = ["tutorials", "docs", "cli.py", "README.md", "tinygrad_edu", "tests", "bench"]
 
 
 def _files(area):
     path = ROOT / area
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts)
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts
+                  and p != Path(__file__).resolve())   # this file spells the patterns out, to test them
 
 
 def _hits(text):
@@ -39,7 +35,7 @@ def _hits(text):
 
 
 def test_the_patterns_catch_each_way_of_naming_a_source_and_spare_numbers():
-    for text in ("see `000_59b0c17059826e3b.txt`", "the mapping in `003_…`", "(`../shared/seeds/`)",
+    for text in ("see `000_0123456789abcdef.txt`", "the mapping in `003_…`", "(`../shared/seeds/`)",
                  "003's constants", "the answer in 000 says", "The question (000):", "the notes in 004."):
         assert _hits(text), text
     for text in ("lr = 0.001", "10,000 steps", "x = 1.000", "1000 × the loss", "0.004", "1e-004", "x004 = 1",
