@@ -317,3 +317,16 @@ def test_draw_marks_the_wrong_op_in_red_with_both_gradients(tmp_path):
     assert svg.suffix in (".svg", ".dot") and svg.stat().st_size > 0
     with pytest.raises(ValueError, match="end it in .svg"):
         d.draw(tmp_path / "bug.txt")
+
+
+def test_chapter_section_diagnose_finds_the_planted_bug():
+    """The code of the chapter section on diagnose (kept in sync with the chapter text by hand)."""
+    def cube(a):
+        return Tensor.from_op(a.data ** 3, (a,), "cube", lambda g: (2 * a.data ** 2 * g,))
+
+    def build():
+        x = Tensor([1.0, -2.0, 0.5], requires_grad=True, name="x")
+        return (cube(x * 2.0) + x.tanh()).sum()
+
+    report = diagnose(build)
+    assert (report.op, report.kind, round(report.factor, 4)) == ("cube", "scale", 0.6667)

@@ -148,3 +148,21 @@ def test_bad_input():
         optim.identify(TorchForm, asked="momentun")
     with pytest.raises(ValueError, match="cannot build TorchForm"):
         optim.identify(TorchForm, lr=-1)
+
+
+def test_chapter_section_identify_recognises_a_hand_written_optimizer():
+    """The code of the chapter section on identify."""
+    class MyMomentum(Optimizer):
+        hyper = (learning_rate(), unit_interval("momentum", "μ"))
+
+        def __init__(self, params, lr=0.01, momentum=0.9):
+            super().__init__(params, lr=lr, momentum=momentum)
+
+        def update(self, w, g, state):
+            v = self.buffer(state, "v", w)
+            v[:] = self.momentum * v + g
+            w -= self.lr * v
+
+    match = optim.identify(MyMomentum, asked="momentum")
+    assert (match.name, match.exact, match.step) == ("sgd", True, None)
+    assert "departs from it at step 13" in match.sentence
