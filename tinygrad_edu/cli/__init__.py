@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from .ablate import ablate_command, landscape_command
+from .diagnose import diagnose_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
 
@@ -30,6 +31,7 @@ cli.add_command(optimizers_command)
 cli.add_command(ablate_command)
 cli.add_command(landscape_command)
 cli.add_command(graph_command)
+cli.add_command(diagnose_command)
 
 
 def main() -> None:
