@@ -273,10 +273,11 @@ def test_same_seed_same_report_and_recorded_loss():
     assert str(a) == str(b) and np.array_equal(a.numeric, b.numeric)
 
 
-def test_unrecorded_graph_is_unchecked_not_wrong():
+def test_an_unrecorded_graph_is_refused_not_called_correct():
     loss = _mul_twice(leaf(3), leaf(3, seed=1)).sum()
-    d = diagnose(loss)
-    assert d.ok and d.nodes_checked == 0 and len(d.unchecked) == 2 and "recording()" in str(d)
+    with pytest.raises(ValueError, match=r"built outside recording\(\).*pass the function") as caught:
+        diagnose(loss)
+    assert "\n" not in str(caught.value)
 
 
 def test_bad_input_is_one_line():

@@ -494,4 +494,7 @@ def diagnose(loss, seed: int = 0) -> Diagnosis:
                              scope=node.scope, input_name=inp.name, shape=tuple(inp.shape),
                              grad_shape=tuple(a.shape) if a.size or a.ndim else None,
                              output_shape=tuple(node.shape), node=node, root=loss, **found)
+    if not checked and nodes:   # nothing was checked: "ok" would tell a student a wrong op is right
+        raise ValueError("diagnose: none of the graph's ops can be checked (it was built outside recording()); "
+                         "pass the function that builds the loss, or build it inside `with recording():`")
     return Diagnosis(ok=True, nodes_checked=checked, unchecked=unchecked, root=loss)
