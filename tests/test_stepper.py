@@ -232,6 +232,22 @@ def test_naive_runs_twice_but_is_right_when_the_extra_shares_are_zero():
     assert any("b 2 times" in note for note in naive.frames[-1].notes)
 
 
+@pytest.mark.parametrize("a", [1.0, -3.5, 0.0, 1e6])
+def test_reuse_example_is_4_and_6_for_every_a(a):
+    assert float(backward_frames(reuse_example(a)).final[0]) == 4.0
+    assert float(backward_frames(reuse_example(a), mode="naive").final[0]) == 6.0
+
+
+def test_naive_work_doubles_with_every_reused_node_on_the_path():
+    for k in range(1, 6):
+        x = Tensor(1.0, requires_grad=True, name="x")
+        y = x
+        for _ in range(k):                                    # k nodes, each used twice by the next
+            y = y + y
+        naive = backward_frames(y, mode="naive")
+        assert sum(1 for f in naive.frames if f.node == 0) == 2 ** k     # shares that reach x
+
+
 def test_naive_gives_up_after_max_calls_and_the_page_says_why():
     x = Tensor(1.0, requires_grad=True, name="x")
     for _ in range(11):                                       # 2**11 paths from the output to x

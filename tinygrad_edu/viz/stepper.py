@@ -581,6 +581,7 @@ def _mode_data(graph: _Graph, replay: Replay) -> dict:
 _CHAR = 6.7      # px per character of the 11px monospace node text
 _LINE = 14       # px per line of node text
 _EDGE_CHAR = 6.1  # px per character of the 10px monospace edge labels
+_LABEL_AT = 0.4   # edge labels sit 40% of the way along: edges into one op spread apart more near their start
 _DOT_SECONDS = 5   # give up on dot's layout after this long and use the layered one
 _DOT_MAX_DETOUR = 2000  # ... or skip dot when edges cross more ranks than this in all (see _dot_layout)
 
@@ -593,11 +594,14 @@ class _Layout(NamedTuple):
     engine: str        # "dot" or "layered"
 
 
-def _bezier_middle(points: list) -> tuple:
-    """The point halfway along the middle segment of a cubic Bézier spline (points 0, 1..3, 4..6, ...)."""
-    segment = (len(points) - 1) // 3 // 2
-    p0, p1, p2, p3 = points[3 * segment:3 * segment + 4]
-    return tuple(0.125 * a + 0.375 * b + 0.375 * c + 0.125 * d for a, b, c, d in zip(p0, p1, p2, p3))
+def _bezier_point(points: list, t: float) -> tuple:
+    """The point at parameter t (0 = start, 1 = end) of a cubic Bézier spline (points 0, 1..3, 4..6, ...)."""
+    segments = (len(points) - 1) // 3
+    k = min(int(t * segments), segments - 1)
+    u = t * segments - k
+    p0, p1, p2, p3 = points[3 * k:3 * k + 4]
+    weights = ((1 - u) ** 3, 3 * u * (1 - u) ** 2, 3 * u * u * (1 - u), u ** 3)
+    return tuple(sum(w * p[axis] for w, p in zip(weights, (p0, p1, p2, p3))) for axis in (0, 1))
 
 
 def _dot_layout(sizes: list, edges: tuple, labels: list, rankdir: str) -> Optional[_Layout]:
@@ -614,7 +618,7 @@ def _dot_layout(sizes: list, edges: tuple, labels: list, rankdir: str) -> Option
     if dot is None or sum(depth[e.src] - depth[e.dst] - 1 for e in edges) > _DOT_MAX_DETOUR:
         return None
     widest = max(labels, default=0) * _EDGE_CHAR
-    ranksep = (widest + 30) / 72 if rankdir == "LR" else 0.6
+    ranksep = (widest + 30) / 72 if rankdir == "LR" else 1.0  # TB: room for labels that fan out
     g = graphviz.Digraph(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": f"{max(ranksep, 0.5):.2f}"},
                          node_attr={"shape": "box", "fixedsize": "true", "label": ""})
     for i, (w, h) in enumerate(sizes):
@@ -655,7 +659,7 @@ def _dot_layout(sizes: list, edges: tuple, labels: list, rankdir: str) -> Option
             d += " C" + " ".join(f"{x:.1f},{y:.1f}" for x, y in points[k:k + 3])
         if end is not None:
             d += f" L{end[0]:.1f},{end[1]:.1f}"
-        lx, ly = _bezier_middle(points)
+        lx, ly = _bezier_point(points, _LABEL_AT)
         paths[j] = (d, lx, ly - 4)
     if None in boxes or None in paths:
         return None
@@ -712,7 +716,7 @@ def _layered_layout(sizes: list, edges: tuple, labels: list, rankdir: str) -> _L
             mid = (a[0] + b[0]) / 2
             c1, c2 = (mid, a[1] + bend), (mid, b[1] + bend)
         d = f"M{a[0]:.1f},{a[1]:.1f} C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {b[0]:.1f},{b[1]:.1f}"
-        lx, ly = _bezier_middle([a, c1, c2, b])
+        lx, ly = _bezier_point([a, c1, c2, b], _LABEL_AT)
         paths.append((d, lx, ly - 4))
     width, height = (breadth, extent) if across else (extent, breadth)
     return _Layout(width, height, boxes, paths, "layered")
