@@ -79,6 +79,13 @@ def get_num_threads() -> int | None:
     return _user_threads
 
 
+def machine_threads() -> int:
+    """The thread count NumPy's BLAS started with: what large products get (1 when there is no BLAS to control)."""
+    if _blas is None:
+        _find_blas()
+    return _machine_threads
+
+
 def product_size(a_shape: tuple, b_shape: tuple) -> int:
     """Multiply-adds of a @ b as numpy.matmul computes it: batch · m · k · n (1-D operands count as 1 row/column)."""
     k = a_shape[-1] if a_shape else 1
