@@ -1,6 +1,7 @@
 """The BLAS thread policy (tinygrad_edu/threads.py): its decisions, that products really run on the
 count it decides, that the user and the environment win, and that it changes no number."""
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -75,6 +76,36 @@ def test_the_machines_count_is_what_the_blas_started_with():
 def test_product_size_counts_every_multiply_add(a_shape, b_shape):
     out = np.matmul(np.zeros(a_shape), np.zeros(b_shape))
     assert threads.product_size(a_shape, b_shape) == out.size * a_shape[-1]
+
+
+def bench_tasks():
+    spec = importlib.util.spec_from_file_location("bench_step", ROOT / "bench" / "bench_step.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TASKS
+
+
+def test_the_docstrings_account_of_the_benchmarks_products(monkeypatch):
+    """M, S, D: every product on one thread, no change of count; L: five large, three small, two changes a step."""
+    decisions, changes = [], []
+    big = threads.machine_threads()
+    policy_matmul = threads.matmul
+    monkeypatch.setattr(threads, "matmul", lambda a, b: decisions.append(threads.threads_for(a.shape, b.shape))
+                        or policy_matmul(a, b))
+    for lib in threads._blas:
+        monkeypatch.setattr(lib, "set_num_threads", lambda n, real=lib.set_num_threads: changes.append(n) or real(n))
+    for task, (sizes, batch, _) in bench_tasks().items():
+        rng = np.random.default_rng(0)
+        model = nn.MLP(sizes, seed=0)
+        X, y = Tensor(rng.standard_normal((batch, sizes[0]))), rng.integers(0, sizes[-1], size=batch)
+        nn.cross_entropy(model(X), y).backward()        # the first step may change the count once
+        decisions.clear(), changes.clear()
+        nn.cross_entropy(model(X), y).backward()
+        if task == "L":
+            assert sorted(decisions) == [1] * 3 + [big] * 5 and len(changes) == (2 if big > 1 else 0), decisions
+        else:
+            assert decisions == [1] * (3 * len(sizes) - 4) and changes == [], (task, decisions)
+    assert "task L's five large products" in " ".join(threads.__doc__.split())
 
 
 def test_set_num_threads_wins_and_none_restores_the_rule():

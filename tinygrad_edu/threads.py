@@ -8,13 +8,15 @@ waits for the second, which waits for a core another program holds. So ``matmul(
 a product of fewer than ``ONE_THREAD_BELOW`` multiply-adds (m·k·n for an (m, k) @ (k, n) product)
 on one BLAS thread, and a larger one on the count the BLAS started with.
 
-How the threshold was chosen: ``bench/bench_step.py --products`` times single products of many
-shapes with one and with two threads, on the quiet machine and with one core kept busy by a spin
-loop. On the project's 2-core machine a second thread did not pay off below about 2**24 multiply-adds
-(a 256×256×256 product) when quiet, and below that size it made products up to a hundred
-times slower under contention; above it, two threads were clearly faster when quiet (up to twice as
-fast), which is the case the default serves. Every product of tasks M, S and D of the benchmark is
-below the threshold; the four big products of task L are above it, so L keeps today's threads.
+How the threshold was chosen: ``python bench/bench_step.py --products`` times single products of
+many shapes on one and on all BLAS threads, on the quiet machine and with one core kept busy by a
+spin loop, the two counts taking turns round by round. On the project's 2-core machine a second
+thread gave no steady gain below 2**24 multiply-adds (a 256×256×256 product) when quiet, and under
+contention it made products of that range many times slower, while well above it (384×384×384,
+task L's 256×784×512) two threads were clearly faster when quiet, the case the default serves.
+So every product of a training step of tasks M, S and D of the benchmark runs on one thread, and
+task L's five large products keep the threads they had before (its three products with the
+10-wide last layer are small).
 
 Who decides, first match wins:
   1. an environment variable ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS``
@@ -22,13 +24,12 @@ Who decides, first match wins:
   2. ``set_num_threads(n)``: every product runs on n threads (``set_num_threads(None)`` undoes it);
   3. the size rule above.
 
-Cost: the library call that changes the thread count takes a few microseconds, so it is made
-only when the decision differs from the last one (a training step of a small network makes it
-never, one of task L a few times); deciding costs a function call and a multiplication. The
-BLAS is found once, at the first product, with threadpoolctl's ``ThreadpoolController``
-(entering ``threadpool_limits`` per product would walk the loaded libraries every time: over a
-millisecond). Only the BLAS that NumPy itself loaded is touched, not one that another library
-(PyTorch, say) brought along.
+Cost: changing the thread count is a call into the library, so it is made only when the decision
+differs from the last one (never in a training step of tasks M, S and D, twice in one of task L);
+deciding costs a function call and a multiplication. The BLAS is found once, at the first
+product, with threadpoolctl's ``ThreadpoolController`` (entering ``threadpool_limits`` for each
+product would walk the loaded libraries every time). Only the BLAS that NumPy itself loaded is
+touched, not one that another library (PyTorch, say) brought along.
 
 This module belongs to the engine: it imports nothing from the package, and threadpoolctl only
 when the first product needs it.
