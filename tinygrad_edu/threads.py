@@ -118,10 +118,9 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if _blas:
         if _user_threads is not None:
             wanted = _user_threads
-        elif len(a.shape) == 2 and len(b.shape) == 2:   # the common case, decided without a call
-            wanted = 1 if a.shape[0] * a.shape[1] * b.shape[1] < ONE_THREAD_BELOW else _machine_threads
-        else:
-            wanted = 1 if product_size(a.shape, b.shape) < ONE_THREAD_BELOW else _machine_threads
+        else:   # a.size · n is batch · m · k · n whenever b is a matrix: the common case, without a call
+            size = a.size * b.shape[1] if b.ndim == 2 else product_size(a.shape, b.shape)
+            wanted = 1 if size < ONE_THREAD_BELOW else _machine_threads
         if wanted != _current:
             for lib in _blas:
                 lib.set_num_threads(wanted)
