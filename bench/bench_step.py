@@ -141,12 +141,14 @@ def torch_setup(X, y, weights, loss):
 
 SPIN = """
 import os
+parent = os.getppid()
 try:
     os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})   # pin to one core (Linux)
 except (AttributeError, OSError):
     pass
-while True:
-    pass
+while os.getppid() == parent:   # ends by itself if the benchmark dies without stopping it
+    for _ in range(1_000_000):
+        pass
 """
 
 
@@ -182,6 +184,8 @@ class BusyCore:
             self.process = None
 
     def __enter__(self):
+        if hasattr(signal, "SIGTERM"):   # a plain kill of the benchmark also stops the spin loop
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
         return self
 
     def __exit__(self, *exc):
