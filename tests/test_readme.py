@@ -181,7 +181,7 @@ def test_counts_the_readme_states():
 
 def test_the_engine_is_two_files_that_import_nothing_else_of_the_package():
     assert "The engine fits in two files" in " ".join(README.split())
-    for name in ("tensor.py", "ops.py"):
+    for name in ("tensor.py", "ops.py", "threads.py"):
         tree = ast.parse((ROOT / "tinygrad_edu" / name).read_text(encoding="utf-8"))
         inside = set()
         for node in ast.walk(tree):
@@ -189,8 +189,9 @@ def test_the_engine_is_two_files_that_import_nothing_else_of_the_package():
                 inside |= {node.module} if node.module else {alias.name for alias in node.names}
             elif isinstance(node, ast.Import):
                 inside |= {alias.name for alias in node.names if alias.name.startswith("tinygrad_edu")}
-        assert inside <= {"tensor", "ops"}, (name, inside)
-    assert "The core (`tensor.py`, `ops.py`) imports nothing else from the package." in README
+        assert inside <= {"tensor", "ops", "threads"}, (name, inside)
+    assert ("The core (`tensor.py`, `ops.py`, and `threads.py`, which picks the BLAS threads of each product) "
+            "imports nothing else from the package.") in " ".join(README.split())
 
 
 def test_the_edu_table_names_every_dataset_and_landscape():
