@@ -284,14 +284,16 @@ _active: list = []     # the Signals of the deferred_signals blocks now open (ou
 
 
 @contextlib.contextmanager
-def deferred_signals(signums=(signal.SIGINT,), stop_on_second: bool = True):
+def deferred_signals(signums=(signal.SIGINT,), stop_on_second: bool = True, ignore_after: bool = False):
     """Turn signals into a flag that the training loop checks between steps, so no step is left half done.
 
     Inside `fit` alone only Ctrl-C (SIGINT) is deferred, and a second Ctrl-C interrupts at once, as
     in any Python program. The `edu` command opens an outer block for SIGINT, SIGTERM and SIGHUP
     with stop_on_second=False: every signal waits until the run is saved, so the save always
-    finishes; a `fit` inside it shares the outer flag. Outside the main thread (where Python
-    cannot install signal handlers) nothing is deferred.
+    finishes; a `fit` inside it shares the outer flag. With ignore_after=True (the command: it
+    exits right after the block), once a signal has come the signals are ignored after the block,
+    so one more Ctrl-C cannot turn the clean exit into a traceback or a kill. Outside the main
+    thread (where Python cannot install signal handlers) nothing is deferred.
     """
     if _active:
         yield _active[-1]
@@ -307,7 +309,7 @@ def deferred_signals(signums=(signal.SIGINT,), stop_on_second: bool = True):
     finally:
         _active.pop()
         for s, handler in previous.items():
-            signal.signal(s, handler)
+            signal.signal(s, signal.SIG_IGN if ignore_after and caught.signum is not None else handler)
 
 
 # ----- the loop ---------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def train_command(ctx, optimizer, schedule, out, resume, force, checkpoint_every
     A loss that becomes NaN or inf, or more than 100 times its first value, has diverged: the run
     stops there, keeps its metrics (in --out) and exits with status 1, naming the step.
     """
-    with deferred_signals(STOP_SIGNALS, stop_on_second=False) as signals, contextlib.ExitStack() as locks:
+    with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals, contextlib.ExitStack() as locks:
         _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options)
 
 
@@ -320,7 +320,7 @@ def compare_command(ctx, optimizers, lr, target_loss, out, **options):
     is then 1. Ctrl-C (or SIGTERM, SIGHUP) stops the comparison: the table so far is printed,
     nothing is written, and the exit status is 128 + the signal's number (130 for Ctrl-C).
     """
-    with deferred_signals(STOP_SIGNALS, stop_on_second=False) as signals:
+    with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals:
         _compare(ctx, signals, optimizers, lr, target_loss, out, options)
 
 
