@@ -16,7 +16,7 @@ from tinygrad_edu.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 # Long enough to be stopped half-way (1500 training samples, 47 steps per epoch), short enough to resume quickly.
-LONG = ["--samples", "2000", "--epochs", "12", "--batch-size", "32", "--hidden", "8"]
+LONG = ["--samples", "2000", "--epochs", "6", "--batch-size", "32", "--hidden", "8"]
 TIMEOUT = 60
 
 

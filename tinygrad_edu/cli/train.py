@@ -56,16 +56,17 @@ class OptimizerCommand(click.Command):
     `edu train --optimizer adam --help` lists Adam's options. With --resume DIR and no
     --optimizer, the options are those of the optimizer saved in DIR only when it is a built-in
     or registered one: nothing a run folder names is imported, not even for --help.
+    (A --optimizer given with --resume is loaded only by the resume, once its file is checked.)
     """
 
     def parse_args(self, ctx, args):
-        name = peek_option(args, "--optimizer")
         resume = peek_option(args, "--resume")
-        if name is None and resume is not None:
-            name = ex.saved_optimizer(resume)
-            ctx.meta["edu.optimizer"] = name        # None: only the options every optimizer has
+        if resume is not None:
+            # A resumed run takes no hyperparameter options, so nothing is loaded to list them: a
+            # --optimizer of code is loaded by resume, after its file's SHA-256 is checked.
+            ctx.meta["edu.optimizer"] = ex.saved_optimizer(resume)   # None: the options every optimizer has
         else:
-            ctx.meta["edu.optimizer"] = name or DEFAULT_OPTIMIZER
+            ctx.meta["edu.optimizer"] = peek_option(args, "--optimizer") or DEFAULT_OPTIMIZER
         return super().parse_args(ctx, args)
 
     def get_params(self, ctx):
