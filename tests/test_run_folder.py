@@ -298,3 +298,17 @@ def test_config_json_records_the_blas_and_the_checkpoint_step(tmp_path):
     if blas["source"] == "threadpoolctl":
         from threadpoolctl import threadpool_info
         assert blas["threads"] == next(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas") >= 1
+
+
+def test_the_readme_and_help_state_what_the_code_does():
+    """The numbers of the README's paragraph on interrupts and --help (the statuses are checked for real
+    in test_signals.py)."""
+    import signal
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "exit with 128 + the signal's number (130, 143, 129)" in readme
+    assert [128 + s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == [130, 143, 129]
+    assert "saves one every 500 steps (`--checkpoint-every`)" in readme and experiments.CHECKPOINT_EVERY == 500
+    help_text = " ".join(run("train", "--help").output.split())
+    assert "--checkpoint-every STEPS" in help_text and "[default: 500; x>=0]" in help_text
+    assert "130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP" in help_text
+    assert "resumes only if you name it again with --resume" in help_text and "(SHA-256)" in help_text
