@@ -261,7 +261,7 @@ def _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpo
             history = ex.fit_run(run, history, on_step=on_step)
         except ex.TrainingDiverged as exc:        # reported below, after the metrics so far are saved
             history = exc.history
-        except (OSError, ValueError) as exc:      # a periodic checkpoint that cannot be written
+        except (OSError, ex.ckpt_io.CheckpointError, ex.ConfigError) as exc:   # a periodic checkpoint failed
             raise click.ClickException(f"could not save a checkpoint in {folder['path']}: {exc}") from None
     seconds = time.perf_counter() - started
 
