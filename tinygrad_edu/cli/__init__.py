@@ -9,6 +9,8 @@ It is installed as `edu`; `python -m tinygrad_edu` and `python cli.py` (in a che
 """
 from __future__ import annotations
 
+from . import _startup  # first: Ctrl-C while the rest loads is one line, not a traceback  # isort: skip
+
 import click
 
 from .ablate import ablate_command, landscape_command
@@ -36,4 +38,5 @@ cli.add_command(diagnose_command)
 
 def main() -> None:
     """The `edu` console script."""
+    _startup.restore()
     cli(prog_name="edu")
