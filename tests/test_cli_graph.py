@@ -75,7 +75,7 @@ def test_options_reach_the_drawing(tmp_path):
     source = out.read_text(encoding="utf-8")
     assert "\\ldata " not in source and "\\lgrad " not in source and "‖g‖" not in source
     assert "\\lshape (" in source and "subgraph cluster" not in source and "nodes not shown" not in source
-    assert run("--out", str(out), "--backward", "--max-nodes", "5").exit_code == 0
+    assert run("--out", str(out), "--backward", "--max-nodes", "5", "--force").exit_code == 0
     source = out.read_text(encoding="utf-8")
     assert "nodes not shown (max_nodes=5)" in source and "\\lgrad " in source
 
