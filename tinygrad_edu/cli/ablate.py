@@ -11,6 +11,7 @@ from ..viz.experiment_plots import ablation_figure, landscape_figure
 from ._common import check_lr, figure_path, write_figure
 
 MAX_STEPS = 100_000      # steps per run (ablate: k + steps; landscape: --steps); a run records every step
+MAX_LR = 1e6            # far above any useful rate; near 1e308 the steps overflow float64
 MAX_COORDINATE = 1e6     # a landscape path beyond |x| or |y| = 1e6 counts as diverged, so no start lies there
 FORCE_HELP = "Replace files that already exist at --out; without it, the command refuses to overwrite any file."
 
@@ -43,6 +44,13 @@ def _start(text):
     return point
 
 
+def _check_lr(lr, example: str) -> None:
+    """--lr, when given, is a finite number in (0, MAX_LR]."""
+    check_lr(lr, example)
+    if lr is not None and lr > MAX_LR:
+        raise click.BadParameter(f"lr={lr!r} is too large: use 0 < lr <= {MAX_LR:g}{example}", param_hint="--lr")
+
+
 def _check_steps(total: int, what: str, per_step: int, hint: str) -> None:
     """Refuse a run longer than MAX_STEPS before anything is allocated, saying what it would need."""
     if total > MAX_STEPS:
@@ -58,13 +66,26 @@ def _bytes(n: float) -> str:
         n /= 1000
 
 
+def _figure_path(out: str, default_name: str) -> tuple:
+    """figure_path, after refusing an --out that names no file: empty, or with a NUL byte."""
+    if not out.strip() or "\x00" in out:
+        raise click.BadParameter(f"{out!r} names no file; give a file name ending in .png or .svg, or a folder",
+                                 param_hint="--out")
+    return figure_path(out, default_name)
+
+
 def _refuse_existing(paths, force: bool) -> None:
     """Nothing that already exists at --out is overwritten without --force (files made by hand or by us)."""
     for path in paths:
-        if path.is_dir():
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
+            raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
+                                     f"choose another --out", param_hint="--out") from None
+        if is_dir:
             raise click.BadParameter(f"{path} is a folder; give a file name ending in .png or .svg",
                                      param_hint="--out")
-        if path.exists() and not force:
+        if exists and not force:
             raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another --out",
                                      param_hint="--out")
 
@@ -80,7 +101,7 @@ def _refuse_existing(paths, force: bool) -> None:
 @click.option("--momenta", default="0.5,0.9,0.99,1.0,1.01", show_default=True,
               help="The momentum coefficients μ to try (0 <= μ <= 2; μ >= 1 only the lr-inside form accepts).")
 @click.option("--lr", type=float, default=0.005, show_default=True,
-              help="η during the first k steps (the EMA form gets α = η/(1 − μ): the same run).")
+              help="η during the first k steps, 0 < η <= 1e6 (the EMA form gets α = η/(1 − μ): the same run).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the data and the initial weights (an integer >= 0).")
 @click.option("--out", default="runs/ablate", show_default=True, metavar="FILE-or-DIR",
@@ -106,10 +127,10 @@ def ablate_command(form, k, steps, momenta, lr, seed, out, force):
     if message:
         raise click.BadParameter(message, param_hint="--form")
     mus = _momenta(momenta)
-    check_lr(lr, ", e.g. 0.005")
+    _check_lr(lr, ", e.g. 0.005")
     numbers_a_step = sum(p.size for p in ablation.make_model().parameters()) + 3   # weights, loss, cosine, |Δw|
     _check_steps(k + steps, f"--k {k} and --steps {steps}", numbers_a_step, "use k + steps")
-    figure, folder = figure_path(out, "ablation.png")
+    figure, folder = _figure_path(out, "ablation.png")
     _refuse_existing([figure] if folder is None else [figure, folder / "ablation.json"], force)
     try:
         result = ablation.run_experiment(forms, mus, k=k, steps=steps, lr=lr, seed=seed)
@@ -136,10 +157,12 @@ def ablate_command(form, k, steps, momenta, lr, seed, out, force):
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="Steps per optimizer, at most 100000 (default: the landscape's own: 80, 150, 1000, 120).")
 @click.option("--lr", type=float, default=None,
-              help="One learning rate for all of them (default: a rate chosen per landscape and optimizer).")
+              help="One learning rate for all of them, 0 < lr <= 1e6 (default: a rate chosen per landscape and "
+                   "optimizer).")
 @click.option("--momentum", type=float, default=None,
               help="μ for the momentum methods (momentum, nesterov); try 0.99 to see it overshoot.")
-@click.option("--start", default=None, metavar="X,Y", help="Starting point (default: the landscape's own).")
+@click.option("--start", default=None, metavar="X,Y",
+              help="Starting point, |x| and |y| <= 1e6 (default: the landscape's own).")
 @click.option("--out", default=None, metavar="FILE",
               help="Figure file, .png or .svg (default: runs/landscape-FUNCTION.png).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
@@ -163,11 +186,11 @@ def landscape_command(function, optimizers, steps, lr, momentum, start, out, for
             optim.get(name)
         except ValueError as exc:
             raise click.BadParameter(str(exc).splitlines()[0], param_hint="--optimizers") from None
-    check_lr(lr)
+    _check_lr(lr, ", e.g. 0.01")
     point = _start(start)
     if steps is not None:
         _check_steps(steps, f"--steps {steps}", 3, "use --steps")       # x, y and the loss
-    figure, _ = figure_path(out or f"runs/landscape-{fn.name}.png", f"landscape-{fn.name}.png")
+    figure, _ = _figure_path(out if out is not None else f"runs/landscape-{fn.name}.png", f"landscape-{fn.name}.png")
     _refuse_existing([figure], force)
     try:
         trajectories = landscape.run_trajectories(fn, names, steps=steps, start=point, lr=lr, momentum=momentum)

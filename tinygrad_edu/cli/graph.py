@@ -35,14 +35,19 @@ def _first_line(text) -> str:
 
 def _refuse_existing(out: Path, force: bool) -> None:
     """Nothing that already exists at --out is overwritten without --force (nor the .dot written without dot)."""
-    if out.is_dir():
-        raise click.BadParameter(f"{out} is a folder; give a file name such as {out / 'graph.svg'}",
-                                 param_hint="--out")
     targets = [out]
     if out.suffix.lower() not in (".dot", ".gv") and shutil.which("dot") is None:
         targets.append(out.with_suffix(".dot"))          # what render_graph writes when Graphviz is missing
     for path in targets:
-        if path.exists() and not force:
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
+            raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
+                                     f"choose another --out", param_hint="--out") from None
+        if is_dir:
+            raise click.BadParameter(f"{path} is a folder; give a file name such as {path / 'graph.svg'}",
+                                     param_hint="--out")
+        if exists and not force:
             raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another --out",
                                      param_hint="--out")
 
@@ -119,6 +124,8 @@ def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, 
     edu graph --out L.svg --scalar --backward --expr "e = a*b; d = e + c; L = d * f" \\
         --value a=2 --value b=-3 --value c=10 --value f=-2
     """
+    if not out.strip() or "\x00" in out:
+        raise click.BadParameter(f"{out!r} names no file; give a file name such as graph.svg", param_hint="--out")
     out = Path(out)
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: end the file name in .svg, .png, .pdf or .dot", param_hint="--out")
