@@ -152,21 +152,21 @@ GRAPH = {"--out": (pick("g.svg", "g.dot", "sub/g.png", "g.pdf"), paths),
 VALUES = st.tuples(st.just("--value"), st.one_of(GRAPH["--value"][0], value_items)).map(list)
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=60)
 @given(args=command_lines(ABLATE, flags=("--force",)))
 def test_fuzz_ablate_parsing(workspace, stand_ins, args):
     workspace()
     check(["ablate", *args])
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=60)
 @given(args=command_lines(LANDSCAPE, flags=("--force",)))
 def test_fuzz_landscape_parsing(workspace, stand_ins, args):
     workspace()
     check(["landscape", *args])
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=80)
 @given(args=command_lines(GRAPH, flags=GRAPH_FLAGS, extra=VALUES))
 def test_fuzz_graph_parsing(workspace, stand_ins, args):
     workspace()
@@ -186,7 +186,7 @@ real_steps = st.one_of(bad_ints, over_limit)
 FAST_FORMS = pick("lr-inside", "pytorch")        # part 2 (the EMA form) alone takes over a second
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=6)
 @given(args=command_lines({**ABLATE, "--form": (FAST_FORMS, pick("nosuch", "", "EMA", "lr_inside")),
                            "--k": (small_ints, real_steps), "--steps": (small_ints, real_steps)},
                           flags=("--force",)))
@@ -198,7 +198,7 @@ def test_fuzz_ablate_runs(workspace, args):
     check(["ablate", *args])
 
 
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=10)
 @given(args=command_lines({**LANDSCAPE, "--steps": (small_ints, real_steps)}, flags=("--force",)))
 def test_fuzz_landscape_runs(workspace, args):
     workspace()
@@ -213,3 +213,69 @@ def test_fuzz_landscape_runs(workspace, args):
 def test_fuzz_graph_runs(workspace, args):
     workspace()
     check(["graph", *args])
+
+
+# ----- train and compare (owned by the runs work; enable the strict check after merging it) --------
+
+# Command lines that still end in a traceback; each is checked to fail as recorded, so the list
+# cannot go stale: when a fix lands, its entry fails here and is deleted.
+KNOWN_RUNS_FAILURES = [
+    (["train", "--hidden", "1000000000000", "--epochs", "1", "--samples", "20"], "MemoryError"),
+    (["train", "--data", "x" * 300 + ".csv", "--epochs", "1"], "OSError: [Errno 36] File name too long"),
+]
+STRICT_RUNS_FUZZ = False      # set True after merging the runs work: then any traceback fails the fuzz
+
+
+@pytest.mark.parametrize("args, last_line", KNOWN_RUNS_FAILURES)
+def test_known_train_and_compare_failures_still_fail_as_recorded(workspace, args, last_line):
+    workspace()
+    found = problems(CliRunner().invoke(cli, args), args[0], allow_diverged=True)
+    assert found and last_line in found[0], f"{args} now gives {found}: remove it from KNOWN_RUNS_FAILURES"
+
+
+tiny = pick("1", "2")
+small_sizes = st.one_of(pick("none", "4", "3,2", "16,16"), comma_list(pick("0", "-1", "x", "1.5", "", "1e3")))
+RUN_OPTIONS = {"--dataset": (pick("moons", "xor", "sine", "blobs"), name_like(["moons", "circles", "spiral", "xor",
+                                                                               "blobs", "sine", "digits"])),
+               "--samples": (pick("20", "40"), bad_ints), "--noise": (pick("0", "0.1"), numbers),
+               "--hidden": (pick("4", "none", "3,2"), small_sizes),
+               "--activation": (pick("relu", "tanh", "sigmoid"), name_like(["relu", "tanh", "sigmoid"])),
+               "--loss": (pick("cross-entropy", "mse"), name_like(["cross-entropy", "bce", "hinge", "mse"])),
+               "--epochs": (tiny, bad_ints), "--batch-size": (pick("8", "32"), numbers),
+               "--seed": (pick("0", "3"), st.one_of(bad_ints, numbers)),
+               "--data": (pick("folder"), paths)}
+TRAIN = {**RUN_OPTIONS, "--optimizer": (pick("sgd", "adam", "momentum"), st.one_of(name_like(OPTIMIZERS),
+                                                                                   pick("x.py:Foo", "os:path"))),
+         "--lr": (pick("0.01", "0.1"), numbers), "--schedule": (pick("constant", "cosine", "step:5"), texts),
+         "--out": (pick("run1", "sub/run2"), paths)}
+COMPARE = {**RUN_OPTIONS, "--optimizers": (pick("sgd", "sgd,adam"), optimizer_lists),
+           "--lr": (pick("0.01", "0.1"), numbers), "--target-loss": (pick("0.1", "0.5"), numbers),
+           "--out": (pick("cmp", "sub/cmp"), paths)}
+
+
+def run_fuzz_example(args):
+    """One train/compare example: small sizes, and the known failures recorded instead of raised."""
+    for option, default in (("--epochs", "1"), ("--samples", "20")):
+        if option not in args:
+            args = [*args, option, default]
+    if STRICT_RUNS_FUZZ:
+        return check(args, allow_diverged=True)
+    result = CliRunner().invoke(cli, args)
+    found = problems(result, args[0], allow_diverged=True)
+    known = [line for _, line in KNOWN_RUNS_FAILURES]
+    assert all(any(k in f for k in known) for f in found), f"edu {' '.join(map(repr, args))}: {found}"
+    return result
+
+
+@settings(FUZZ, max_examples=20)
+@given(args=command_lines(TRAIN))
+def test_fuzz_train(workspace, args):
+    workspace()
+    run_fuzz_example(["train", *args])
+
+
+@settings(FUZZ, max_examples=10)
+@given(args=command_lines(COMPARE))
+def test_fuzz_compare(workspace, args):
+    workspace()
+    run_fuzz_example(["compare", *args])
