@@ -134,3 +134,97 @@ def test_landscape_from_the_ridge_of_the_saddle(tmp_path):
 def test_landscape_bad_usage(tmp_path, monkeypatch, args, needles):
     monkeypatch.chdir(tmp_path)
     assert_usage_error(run("landscape", *args), *needles)
+
+
+# ----- bounds, overwrites and library errors (issue #11) ------------------------------------------
+
+from tinygrad_edu import landscape                                       # noqa: E402
+from tinygrad_edu.cli import ablate as ablate_cli                        # noqa: E402
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["ablate", "--seed", "-1"], ["'--seed'", "-1 is not in the range x>=0"]),
+    (["landscape", "--start", "1e308,1e308"], ["--start", "within ±1e+06"]),
+    (["landscape", "--lr", "1e308"], ["--lr", "0 < lr <= 1e+06"]),
+    (["ablate", "--lr", "1e308"], ["--lr", "0 < lr <= 1e+06"]),
+    (["ablate", "--k", "1000000000"], ["--k 1000000000 and --steps 60 make 1000000060 steps",
+                                       "needs 360 GB (45 numbers a step)", "use k + steps <= 100000"]),
+    (["ablate", "--steps", "1000000000"], ["make 1000000020 steps", "use k + steps <= 100000"]),
+    (["landscape", "--steps", "1000000000000"], ["--steps 1000000000000 make 1000000000000 steps",
+                                                 "needs 24 TB (3 numbers a step)", "use --steps <= 100000"]),
+    (["ablate", "--out", ""], ["--out", "names no file"]),
+    (["landscape", "--out", "a\x00.png"], ["--out", "names no file"]),
+    (["landscape", "--out", "x" * 300 + ".png"], ["--out", "File name too long"]),
+])
+def test_bounds_are_refused_before_running(tmp_path, monkeypatch, args, needles):
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    monkeypatch.setattr(ablation, "run_experiment", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr(landscape, "run_trajectories", lambda *a, **k: ran.append(a))
+    assert_usage_error(run(*args), *needles)
+    assert ran == [] and list(tmp_path.iterdir()) == []
+
+
+def test_the_help_states_the_bounds_the_code_enforces():
+    ablate_help = " ".join(run("ablate", "--help").output.split())
+    landscape_help = " ".join(run("landscape", "--help").output.split())
+    assert "k + steps <= 100000" in ablate_help and "0 < η <= 1e6" in ablate_help
+    assert "at most 100000" in landscape_help and "0 < lr <= 1e6" in landscape_help
+    assert "|x| and |y| <= 1e6" in landscape_help
+    assert ablate_cli.MAX_STEPS == 100_000 and ablate_cli.MAX_LR == 1e6 == ablate_cli.MAX_COORDINATE
+    for text in (ablate_help, landscape_help):
+        assert "--force Replace files that already exist at --out; without it, the command refuses to " \
+               "overwrite any file." in text
+
+
+def test_the_limits_let_the_largest_allowed_values_through(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(landscape, "run_trajectories", lambda *a, **k: calls.append(k) or [])
+    monkeypatch.setattr(landscape, "header", lambda *a, **k: "")
+    monkeypatch.setattr(ablate_cli, "landscape_figure", lambda *a: None)
+    monkeypatch.setattr(ablate_cli, "write_figure", lambda fig, path: None)
+    result = run("landscape", "--optimizers", "sgd", "--steps", 100_000, "--lr", "1e6", "--start", "1e6,-1e6",
+                 "--out", tmp_path / "l.png")
+    assert result.exit_code == 0, result.output
+    assert calls == [dict(steps=100_000, start=[1e6, -1e6], lr=1e6, momentum=None)]
+
+
+def test_a_library_size_error_is_one_line(tmp_path, monkeypatch):
+    def too_big(*args, **kwargs):
+        raise ValueError("steps=10 would need 24 TB\nsecond line of detail")
+    monkeypatch.setattr(landscape, "run_trajectories", too_big)
+    monkeypatch.setattr(ablation, "run_experiment", too_big)
+    for command in ("landscape", "ablate"):
+        result = run(command, "--out", tmp_path / f"{command}.png")
+        assert_usage_error(result, "would need 24 TB")
+        assert "second line" not in result.output
+
+
+@pytest.mark.parametrize("command, out, written", [
+    ("ablate", "figure.svg", ["figure.svg"]),
+    ("ablate", "folder", ["folder/ablation.png", "folder/ablation.json"]),
+    ("landscape", "ravine.svg", ["ravine.svg"]),
+])
+def test_existing_files_are_kept_without_force(tmp_path, monkeypatch, command, out, written):
+    monkeypatch.chdir(tmp_path)
+    small = ["--form", "lr-inside", "--k", 2, "--steps", 2, "--momenta", "0.9"] if command == "ablate" else \
+        ["--optimizers", "sgd", "--steps", 3]
+    for name in written:
+        mine = tmp_path / name
+        mine.parent.mkdir(exist_ok=True)
+        mine.write_text("made by the user")
+        assert_usage_error(run(command, *small, "--out", out), f"{mine.relative_to(tmp_path)} already exists",
+                           "add --force")
+        assert mine.read_text() == "made by the user"
+        mine.unlink()
+    for name in written:
+        (tmp_path / name).write_text("made by the user")
+    result = run(command, *small, "--out", out, "--force")
+    assert result.exit_code == 0, result.output
+    assert all((tmp_path / name).read_bytes() != b"made by the user" for name in written)
+    assert_usage_error(run(command, *small, "--out", out), "already exists")   # its own file, too
+
+
+def test_a_folder_named_like_a_figure_is_refused(tmp_path):
+    (tmp_path / "x.png").mkdir()
+    assert_usage_error(run("landscape", "--out", tmp_path / "x.png"), "is a folder")

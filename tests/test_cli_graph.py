@@ -75,7 +75,7 @@ def test_options_reach_the_drawing(tmp_path):
     source = out.read_text(encoding="utf-8")
     assert "\\ldata " not in source and "\\lgrad " not in source and "‖g‖" not in source
     assert "\\lshape (" in source and "subgraph cluster" not in source and "nodes not shown" not in source
-    assert run("--out", str(out), "--backward", "--max-nodes", "5").exit_code == 0
+    assert run("--out", str(out), "--backward", "--max-nodes", "5", "--force").exit_code == 0
     source = out.read_text(encoding="utf-8")
     assert "nodes not shown (max_nodes=5)" in source and "\\lgrad " in source
 
@@ -135,3 +135,128 @@ def test_missing_folders_are_created_as_edu_train_creates_its_out(tmp_path):
 def test_bad_usage_creates_no_folder(tmp_path):
     error_line(run("--out", str(tmp_path / "new" / "g.svg"), "--sizes", "2"))
     assert list(tmp_path.iterdir()) == []
+
+
+# ----- writing safely: existing files, unwritable places, dot failures (issue #11) -----------------
+
+import errno                                                  # noqa: E402
+import os                                                     # noqa: E402
+import subprocess                                             # noqa: E402
+import time                                                   # noqa: E402
+
+import graphviz                                               # noqa: E402
+
+from tinygrad_edu.viz import graph as viz_graph              # noqa: E402
+
+SMALL = ["--expr", "(a*b + c).tanh()", "--value", "a=2", "--value", "b=-3", "--value", "c=10"]
+
+
+def test_seed_names_the_option_and_its_range(tmp_path):
+    line = error_line(run("--out", str(tmp_path / "g.dot"), "--seed", "-1"))
+    assert "'--seed'" in line and "-1 is not in the range x>=0" in line
+
+
+def test_an_existing_file_is_kept_without_force(tmp_path):
+    out = tmp_path / "g.dot"
+    out.write_text("made by the user")
+    line = error_line(run("--out", str(out), *SMALL))
+    assert f"{out} already exists; add --force to replace it" in line
+    assert out.read_text() == "made by the user"
+    result = run("--out", str(out), *SMALL, "--force")
+    assert result.exit_code == 0, result.output
+    assert "tanh" in out.read_text()
+    assert "already exists" in error_line(run("--out", str(out), *SMALL))      # a file it wrote itself, too
+    assert "refuses to overwrite" in " ".join(run("--help").output.split())
+
+
+def test_without_dot_the_dot_file_it_would_write_is_guarded_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    (tmp_path / "g.dot").write_text("made by the user")
+    assert "g.dot already exists" in error_line(run("--out", str(tmp_path / "g.png"), *SMALL))
+    assert (tmp_path / "g.dot").read_text() == "made by the user"
+
+
+@pytest.mark.parametrize("out, phrase", [
+    ("folder.svg", "is a folder"),
+    ("x" * 300 + ".svg", "File name too long"),
+    ("", "names no file"),
+    ("g\x00.svg", "names no file"),
+])
+def test_places_that_cannot_be_written(tmp_path, monkeypatch, out, phrase):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.svg").mkdir()
+    line = error_line(run("--out", out, *SMALL))
+    assert phrase in line and "--out" in line
+
+
+@pytest.mark.parametrize("code, phrase", [(errno.EACCES, "Permission denied"), (errno.ENOSPC, "No space left on device")])
+def test_write_errors_are_one_line(tmp_path, monkeypatch, code, phrase):
+    def fail(path, data):
+        raise OSError(code, os.strerror(code), str(path))
+    monkeypatch.setattr(viz_graph, "atomic_write_text", fail)
+    monkeypatch.setattr(viz_graph, "atomic_write_bytes", fail)
+    for name in ("g.dot", "g.svg"):
+        line = error_line(run("--out", str(tmp_path / name), *SMALL))
+        assert f"cannot write {tmp_path / name}: {phrase}; choose another --out" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders (the test above simulates it)")
+def test_a_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    assert "Permission denied" in error_line(run("--out", str(folder / "g.dot"), *SMALL))
+
+
+def test_full_disk(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    real = viz_graph.atomic_write_text
+
+    def to_full_disk(path, text):
+        with open("/dev/full", "w") as f:          # the write fails as on a full disk: ENOSPC
+            f.write(text)
+            f.flush()
+        return real(path, text)
+    viz_graph.atomic_write_text, saved = to_full_disk, viz_graph.atomic_write_text
+    try:
+        assert "No space left on device" in error_line(run("--out", str(tmp_path / "g.dot"), *SMALL))
+    finally:
+        viz_graph.atomic_write_text = saved
+    assert list(tmp_path.iterdir()) == []
+
+
+def _slow_pipe(seconds):
+    def pipe(self, *args, **kwargs):
+        time.sleep(0.05)                           # a slow layout, stopped by the timeout
+        raise subprocess.TimeoutExpired(["dot", "-Tsvg"], seconds)
+    return pipe
+
+
+@needs_dot
+def test_a_slow_dot_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(graphviz.Digraph, "pipe", _slow_pipe(30))
+    line = error_line(run("--out", str(tmp_path / "g.svg"), *SMALL))
+    assert "Graphviz's dot took longer than 30 s and was stopped" in line
+    assert "--max-nodes" in line and "--out FILE.dot" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_dot
+def test_a_failing_dot_is_one_line(tmp_path, monkeypatch):
+    def pipe(self, *args, **kwargs):
+        raise graphviz.CalledProcessError(-9, ["dot", "-Tsvg"], stderr=b"killed by signal 9\nmore")
+    monkeypatch.setattr(graphviz.Digraph, "pipe", pipe)
+    line = error_line(run("--out", str(tmp_path / "g.svg"), *SMALL))
+    assert "Graphviz's dot failed (exit status -9): killed by signal 9; draw fewer nodes" in line
+
+
+def test_a_bound_of_the_drawing_is_one_line(tmp_path, monkeypatch):
+    class GraphTooLarge(ValueError):
+        pass
+
+    def render(*args, **kwargs):
+        raise GraphTooLarge("render_graph: the graph has 401 nodes, more than 400\nsecond line")
+    monkeypatch.setattr("tinygrad_edu.cli.graph.render_graph", render)
+    result = run("--out", str(tmp_path / "g.svg"), *SMALL)
+    assert "the graph has 401 nodes, more than 400" in error_line(result) and "second line" not in result.output

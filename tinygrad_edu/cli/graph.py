@@ -1,6 +1,8 @@
 """`edu graph`: a click wrapper over tinygrad_edu.viz (expression parser, MLP demo, Graphviz rendering)."""
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import click
@@ -21,6 +23,33 @@ def _sizes(text: str) -> list:
         raise click.BadParameter(f"{text!r}: give at least two layer sizes between 1 and {MAX_SIZE}, "
                                  f"separated by commas, e.g. 2,4,1", param_hint="--sizes")
     return sizes
+
+
+def _first_line(text) -> str:
+    """': the first line' of a message (bytes or str), or '' when there is none."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = (text or "").strip().splitlines()
+    return f": {lines[0]}" if lines else ""
+
+
+def _refuse_existing(out: Path, force: bool) -> None:
+    """Nothing that already exists at --out is overwritten without --force (nor the .dot written without dot)."""
+    targets = [out]
+    if out.suffix.lower() not in (".dot", ".gv") and shutil.which("dot") is None:
+        targets.append(out.with_suffix(".dot"))          # what render_graph writes when Graphviz is missing
+    for path in targets:
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
+            raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
+                                     f"choose another --out", param_hint="--out") from None
+        if is_dir:
+            raise click.BadParameter(f"{path} is a folder; give a file name such as {path / 'graph.svg'}",
+                                     param_hint="--out")
+        if exists and not force:
+            raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another --out",
+                                     param_hint="--out")
 
 
 def _values(items: tuple) -> dict:
@@ -70,7 +99,8 @@ def _expression_graph(ctx, expr: str, values: tuple, backward: bool):
 @click.option("--sizes", default="2,4,1", show_default=True, help="MLP demo: layer sizes, input first.")
 @click.option("--batch", type=click.IntRange(1, MAX_SIZE), default=4, show_default=True,
               help="MLP demo: number of data points.")
-@click.option("--seed", type=int, default=0, show_default=True, help="MLP demo: seed of the weights and the data.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="MLP demo: seed of the weights and the data (an integer >= 0).")
 @click.option("--backward", is_flag=True,
               help="Run backward() first: show gradients and label each edge with the gradient flowing back.")
 @click.option("--scalar", is_flag=True, help="One node per scalar element, as in the classic backprop diagrams.")
@@ -81,9 +111,11 @@ def _expression_graph(ctx, expr: str, values: tuple, backward: bool):
 @click.option("--no-groups", is_flag=True, help="Do not box each layer in a cluster.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=200, show_default=True,
               help="Draw at most this many nodes; a marker says how many were left out.")
+@click.option("--force", is_flag=True,
+              help="Replace a file that already exists at --out; without it, edu graph refuses to overwrite it.")
 @click.pass_context
 def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, rankdir, no_data, no_grad,
-                  no_groups, max_nodes):
+                  no_groups, max_nodes, force):
     """Draw a compute graph, with its values (and gradients with --backward), to --out.
 
     \b
@@ -92,6 +124,8 @@ def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, 
     edu graph --out L.svg --scalar --backward --expr "e = a*b; d = e + c; L = d * f" \\
         --value a=2 --value b=-3 --value c=10 --value f=-2
     """
+    if not out.strip() or "\x00" in out:
+        raise click.BadParameter(f"{out!r} names no file; give a file name such as graph.svg", param_hint="--out")
     out = Path(out)
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: end the file name in .svg, .png, .pdf or .dot", param_hint="--out")
@@ -104,8 +138,21 @@ def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, 
     options = dict(show_data=not no_data, show_grad=not no_grad, rankdir=rankdir, max_nodes=max_nodes)
     if not scalar:
         options["group_modules"] = not no_groups
+    _refuse_existing(out, force)
     make_parent_folder(out)              # as `edu train --out` makes its folder
-    rendered = render_graph(root, out, scalar=scalar, quiet=True, **options)
+    try:
+        rendered = render_graph(root, out, scalar=scalar, quiet=True, **options)
+    except OSError as exc:               # read-only folder, name too long, disk full, ...
+        raise click.BadParameter(f"cannot write {out}: {exc.strerror or exc}; choose another --out",
+                                 param_hint="--out") from None
+    except subprocess.TimeoutExpired as exc:
+        raise click.UsageError(f"Graphviz's dot took longer than {exc.timeout:g} s and was stopped; draw fewer "
+                               f"nodes (--max-nodes) or write the DOT source (--out FILE.dot)") from None
+    except subprocess.CalledProcessError as exc:
+        raise click.UsageError(f"Graphviz's dot failed (exit status {exc.returncode}){_first_line(exc.stderr)}; "
+                               f"draw fewer nodes (--max-nodes) or write the DOT source (--out FILE.dot)") from None
+    except ValueError as exc:            # a bound of the drawing (too many nodes, ...) as one line
+        raise click.UsageError(_first_line(str(exc)).lstrip(": ") or type(exc).__name__) from None
     click.echo(f"wrote {rendered.path}")
     if rendered.hint:
         click.echo(rendered.hint, err=True)
