@@ -409,3 +409,11 @@ def test_the_numbers_in_the_help_texts(tmp_path):
     help_landscape = " ".join(run("landscape", "--help").output.split())
     steps = ", ".join(str(landscape.get_landscape(n).steps) for n in landscape.landscape_names())
     assert f"(default: the landscape's own: {steps})" in help_landscape and steps == "80, 150, 1000, 120"
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_a_negative_seed_names_the_option_and_its_range(tmp_path, command):
+    result = run(command, "--seed", "-1", "--epochs", "1")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "'--seed'" in errors[0] and "-1 is not in the range x>=0" in errors[0]

@@ -42,7 +42,7 @@ def make_parent_folder(path: Path, option: str = "--out") -> None:
     """Create the folder `path` goes into (as `edu train --out` creates its folder); exit 2 if it cannot be."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the name
         raise click.BadParameter(f"cannot create the folder {path.parent}: {exc.strerror or exc}; "
                                  f"choose another {option}", param_hint=option) from None
 

@@ -36,7 +36,8 @@ def _load(target: str):
               help="For an optimizer class: the registered form it was meant to be (e.g. momentum).")
 @click.option("--draw", "draw", default=None, metavar="FILE",
               help="For a loss: also draw the graph, the wrong op in red (.svg, .png, .pdf or .dot).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random test directions.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random test directions (an integer >= 0).")
 def diagnose_command(target, asked, draw, seed):
     """Check a loss's backward op by op, or say which optimizer an Optimizer subclass really is.
 

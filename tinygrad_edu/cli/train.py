@@ -105,8 +105,8 @@ def run_options(func):
                           "regression)."),
         click.option("--epochs", type=int, default=30, show_default=True, help="Passes over the training set."),
         click.option("--batch-size", type=int, default=32, show_default=True, help="Samples per step."),
-        click.option("--seed", type=int, default=0, show_default=True,
-                     help="Seed of the data, the initial weights and the minibatch order."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Seed of the data, the initial weights and the minibatch order (an integer >= 0)."),
     ]
     for option in reversed(options):
         func = option(func)
