@@ -148,7 +148,8 @@ GRAPH = {"--out": (pick("g.svg", "g.dot", "sub/g.png", "g.pdf"), paths),
          "--sizes": (pick("2,4,1", "3,2", "1,1,1,1"), comma_list(numbers)),
          "--batch": (small_ints, numbers), "--seed": (pick("0", "7"), numbers),
          "--rankdir": (pick("LR", "TB", "RL", "BT"), name_like(["LR", "TB", "RL", "BT"])),
-         "--max-nodes": (pick("1", "5", "200"), numbers)}
+         "--max-nodes": (pick("1", "5", "200"), numbers),
+         "--steps": (pick("b.html", "sub/b.html"), paths)}
 VALUES = st.tuples(st.just("--value"), st.one_of(GRAPH["--value"][0], value_items)).map(list)
 
 

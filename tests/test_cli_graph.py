@@ -122,7 +122,7 @@ def test_bad_output_paths(tmp_path):
     assert "end the file name in .svg" in error_line(run("--out", str(tmp_path / "g.jpg")))
     (tmp_path / "afile").write_text("")
     assert "cannot create the folder" in error_line(run("--out", str(tmp_path / "afile" / "g.svg")))
-    assert "Missing option '--out'" in error_line(run())
+    assert "give --out FILE for a picture, or --steps FILE.html" in error_line(run())
 
 
 def test_missing_folders_are_created_as_edu_train_creates_its_out(tmp_path):
@@ -260,3 +260,39 @@ def test_a_bound_of_the_drawing_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr("tinygrad_edu.cli.graph.render_graph", render)
     result = run("--out", str(tmp_path / "g.svg"), *SMALL)
     assert "the graph has 401 nodes, more than 400" in error_line(result) and "second line" not in result.output
+
+
+# ----- edu graph --steps: the backward stepper ------------------------------------------------------
+
+def test_steps_writes_the_stepper_page_of_an_expression(tmp_path):
+    page = tmp_path / "pages" / "reuse.html"                  # its folder is made, as for --out
+    result = run("--steps", str(page), "--expr", "b = a + a; c = b + b", "--value", "a=1")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {page}\n"
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "2 + 2 = 4" in text    # the += on the re-used node b
+    assert "http://" not in text and "https://" not in text             # one offline file
+
+
+def test_steps_of_the_mlp_demo_and_force(tmp_path):
+    page = tmp_path / "mlp.html"
+    assert run("--steps", str(page), "--sizes", "2,3,1", "--batch", "2").exit_code == 0
+    before = page.read_text()
+    line = error_line(run("--steps", str(page), "--sizes", "2,3,1"))
+    assert "already exists; add --force" in line and page.read_text() == before
+    assert run("--steps", str(page), "--sizes", "2,3,1", "--seed", "1", "--force").exit_code == 0
+    assert page.read_text() != before                             # another seed, other numbers
+
+
+@pytest.mark.parametrize("args, needle", [
+    ([], "give --out FILE for a picture, or --steps FILE.html"),
+    (["--out", "g.svg", "--steps", "g.html"], "one of the two"),
+    (["--steps", "g.svg"], "end the file name in .html"),
+    (["--steps", ""], "end the file name in .html"),
+    (["--steps", "g.html", "--backward"], "--backward is for pictures"),
+    (["--steps", "g.html", "--expr", "a * 2", "--value", "a=1,2"], "gives one number"),
+    (["--steps", "g.html", "--expr", "2 * 3"], "gives one number"),
+])
+def test_steps_bad_usage_is_one_line(tmp_path, monkeypatch, args, needle):
+    monkeypatch.chdir(tmp_path)
+    assert needle in error_line(run(*args))

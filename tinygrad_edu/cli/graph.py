@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..viz import mlp_loss_graph, parse_expression, render_graph
+from ..viz import mlp_loss_graph, parse_expression, render_graph, step_backward
 from ._common import given, make_parent_folder
 
 SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
@@ -33,23 +33,24 @@ def _first_line(text) -> str:
     return f": {lines[0]}" if lines else ""
 
 
-def _refuse_existing(out: Path, force: bool) -> None:
+def _refuse_existing(out: Path, force: bool, option: str = "--out") -> None:
     """Nothing that already exists at --out is overwritten without --force (nor the .dot written without dot)."""
     targets = [out]
-    if out.suffix.lower() not in (".dot", ".gv") and shutil.which("dot") is None:
+    if option == "--out" and out.suffix.lower() not in (".dot", ".gv") and shutil.which("dot") is None:
         targets.append(out.with_suffix(".dot"))          # what render_graph writes when Graphviz is missing
     for path in targets:
         try:
             is_dir, exists = path.is_dir(), path.exists()
         except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
             raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
-                                     f"choose another --out", param_hint="--out") from None
+                                     f"choose another {option}", param_hint=option) from None
         if is_dir:
-            raise click.BadParameter(f"{path} is a folder; give a file name such as {path / 'graph.svg'}",
-                                     param_hint="--out")
+            example = "backprop.html" if option == "--steps" else "graph.svg"
+            raise click.BadParameter(f"{path} is a folder; give a file name such as {path / example}",
+                                     param_hint=option)
         if exists and not force:
-            raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another --out",
-                                     param_hint="--out")
+            raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another {option}",
+                                     param_hint=option)
 
 
 def _values(items: tuple) -> dict:
@@ -88,9 +89,41 @@ def _expression_graph(ctx, expr: str, values: tuple, backward: bool):
     return root
 
 
+def _write_stepper(ctx, steps: str, expr, values, sizes, batch, seed, rankdir, force) -> None:
+    """`edu graph --steps FILE.html`: the backward stepper of an --expr or of the MLP demo's loss."""
+    for option in ("backward", "scalar", "no_data", "no_grad", "no_groups", "max_nodes"):
+        if given(ctx, option):
+            raise click.UsageError(f"--{option.replace('_', '-')} is for pictures (--out); leave it out with --steps")
+    if not steps.strip() or "\x00" in steps or Path(steps).suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{steps!r}: end the file name in .html, e.g. backprop.html", param_hint="--steps")
+    path = Path(steps)
+    if expr is not None:
+        root = _expression_graph(ctx, expr, values, backward=False)
+        if not root.requires_grad or root.size != 1:
+            raise click.UsageError("--steps needs an expression that gives one number from names with a --value, "
+                                   "e.g. --expr \"(a*b).sum()\" --value a=1,2 --value b=3,4")
+    elif values:
+        raise click.UsageError("--value gives a value to a name in --expr; add --expr or leave --value out")
+    else:
+        root = mlp_loss_graph(_sizes(sizes), batch=batch, seed=seed, backward=False)
+    _refuse_existing(path, force, "--steps")
+    make_parent_folder(path, "--steps")
+    try:
+        written = step_backward(root, path, rankdir=rankdir, force=True)   # --force was checked just above
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}; choose another --steps",
+                                 param_hint="--steps") from None
+    except ValueError as exc:            # the stepper's node limit, as one line
+        raise click.UsageError(_first_line(str(exc)).lstrip(": ")) from None
+    click.echo(f"wrote {written}")
+
+
 @click.command("graph")
-@click.option("--out", required=True, metavar="FILE",
+@click.option("--out", default=None, metavar="FILE",
               help="Picture to write: .svg, .png, .pdf, or .dot for the DOT source.")
+@click.option("--steps", default=None, metavar="FILE.html",
+              help="Instead of a picture, write a page that steps through the backward pass node by node "
+                   "(one offline HTML file; ←/→ to step, a toggle replays the naive recursive order).")
 @click.option("--expr", default=None, metavar="EXPRESSION",
               help='Draw a formula instead of the MLP demo, e.g. "(a*b + c).tanh()"; name steps with '
                    '"e = a*b; L = e + c".')
@@ -114,16 +147,24 @@ def _expression_graph(ctx, expr: str, values: tuple, backward: bool):
 @click.option("--force", is_flag=True,
               help="Replace a file that already exists at --out; without it, edu graph refuses to overwrite it.")
 @click.pass_context
-def graph_command(ctx, out, expr, values, sizes, batch, seed, backward, scalar, rankdir, no_data, no_grad,
+def graph_command(ctx, out, steps, expr, values, sizes, batch, seed, backward, scalar, rankdir, no_data, no_grad,
                   no_groups, max_nodes, force):
-    """Draw a compute graph, with its values (and gradients with --backward), to --out.
+    """Draw a compute graph, with its values (and gradients with --backward), to --out; or write a page
+    that steps through its backward pass (--steps).
 
     \b
     edu graph --out mlp.svg --sizes 2,4,1 --backward
     edu graph --out neuron.svg --expr "(a*b + c).tanh()" --value a=2 --value b=-3 --value c=10
     edu graph --out L.svg --scalar --backward --expr "e = a*b; d = e + c; L = d * f" \\
         --value a=2 --value b=-3 --value c=10 --value f=-2
+    edu graph --steps reuse.html --expr "b = a + a; c = b + b" --value a=1
     """
+    if (out is None) == (steps is None):
+        raise click.UsageError("give --out FILE for a picture, or --steps FILE.html for the backward stepper "
+                               "(one of the two)")
+    if steps is not None:
+        _write_stepper(ctx, steps, expr, values, sizes, batch, seed, rankdir, force)
+        return
     if not out.strip() or "\x00" in out:
         raise click.BadParameter(f"{out!r} names no file; give a file name such as graph.svg", param_hint="--out")
     out = Path(out)
