@@ -194,6 +194,13 @@ def test_the_engine_is_two_files_that_import_nothing_else_of_the_package():
             "imports nothing else from the package.") in " ".join(README.split())
 
 
+def test_the_edu_table_lists_every_command():
+    from tinygrad_edu.cli import cli
+    rows = [line for line in section("The `edu` command").splitlines() if line.startswith("| `edu ")]
+    named = {row.split("`edu ")[1].split()[0].rstrip("`") for row in rows}
+    assert named == set(cli.commands), (named, set(cli.commands))
+
+
 def test_the_edu_table_names_every_dataset_and_landscape():
     escaped_bar = "\\|"                                  # a | inside a Markdown table cell
     assert f"`--dataset {escaped_bar.join(data.dataset_names())}`" in README
