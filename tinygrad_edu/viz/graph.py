@@ -450,9 +450,28 @@ _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "
 
 
 class Rendered(NamedTuple):
-    """What render_graph wrote: the file, and a hint when Graphviz was missing (DOT written instead)."""
+    """What render_graph wrote: the file, and a hint when Graphviz was missing (DOT written instead).
+
+    A notebook shows it as the drawing itself (SVG or PNG, read from the file); a DOT file
+    shows as the hint, or as its path.
+    """
     path: Path
     hint: Optional[str] = None
+
+    def _repr_svg_(self) -> Optional[str]:
+        return self.path.read_text(encoding="utf-8") if self.path.suffix.lower() == ".svg" else None
+
+    def _repr_png_(self) -> Optional[bytes]:
+        return self.path.read_bytes() if self.path.suffix.lower() == ".png" else None
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = {"text/plain": self.hint or f"{type(self).__name__}: wrote {self.path}"}
+        svg, png = self._repr_svg_(), self._repr_png_()
+        if svg is not None:
+            bundle["image/svg+xml"] = svg
+        if png is not None:
+            bundle["image/png"] = png
+        return bundle
 
 
 def _install_hint(dot_path: Path, wanted: Path, fmt: str) -> str:
