@@ -452,8 +452,8 @@ _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "
 class Rendered(NamedTuple):
     """What render_graph wrote: the file, and a hint when Graphviz was missing (DOT written instead).
 
-    A notebook shows it as the drawing itself (SVG or PNG, read from the file); a DOT file
-    shows as the hint, or as its path.
+    A notebook shows it as the drawing itself (SVG or PNG, read from the file); for a DOT
+    file, as its text repr (the path, and the hint when Graphviz was missing).
     """
     path: Path
     hint: Optional[str] = None
@@ -465,13 +465,9 @@ class Rendered(NamedTuple):
         return self.path.read_bytes() if self.path.suffix.lower() == ".png" else None
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = {"text/plain": self.hint or f"{type(self).__name__}: wrote {self.path}"}
-        svg, png = self._repr_svg_(), self._repr_png_()
-        if svg is not None:
-            bundle["image/svg+xml"] = svg
-        if png is not None:
-            bundle["image/png"] = png
-        return bundle
+        """The drawing, for a notebook (IPython adds the text repr, which holds the hint)."""
+        images = {"image/svg+xml": self._repr_svg_(), "image/png": self._repr_png_()}
+        return {mime: data for mime, data in images.items() if data is not None}
 
 
 def _install_hint(dot_path: Path, wanted: Path, fmt: str) -> str:
