@@ -277,6 +277,7 @@ def test_plot_helpers_display_as_png_not_as_figure_size_text():
         data = _formatted(fig)
         assert data["image/png"].startswith(PNG_MAGIC), data.get("text/plain")
         assert data["image/png"] == plots.figure_bytes(fig, ".png")
+        assert isinstance(fig, plots.ShownFigure) and isinstance(fig, matplotlib.figure.Figure)
 
 
 def test_rendered_graphs_display_as_the_file_they_wrote(tmp_path):

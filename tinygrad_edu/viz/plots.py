@@ -51,7 +51,7 @@ def _shown_figure_class():
 
 
 def __getattr__(name):
-    if name == "ShownFigure":        # so that pickle (and help()) find the class made on first use
+    if name == "ShownFigure":        # plots.ShownFigure: the class made on first use (for isinstance, help)
         return _shown_figure_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
