@@ -205,3 +205,10 @@ def test_figures_are_compared_by_pixels_up_to_anti_aliasing(tmp_path):
     other = build.compare_figure(_draw(tmp_path / "f.png", software="Matplotlib version0.1"), reference)
     assert other.status == "not comparable" and "Matplotlib version0.1" in other.reason
     assert build.compare_figure(reference, tmp_path / "missing.png").status == "differs"
+
+
+def test_figure_links_are_found_even_with_brackets_in_their_alt_text():
+    assert build.IMAGE.findall("![The graph of MLP([2, 4, 1]): x, W [2×4]](figures/03-x.svg)") == ["figures/03-x.svg"]
+    for path in CHAPTERS:
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("![")]
+        assert len(build.IMAGE.findall("\n".join(lines))) == len(lines), f"{path.name}: a figure link is missed"

@@ -450,9 +450,24 @@ _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "
 
 
 class Rendered(NamedTuple):
-    """What render_graph wrote: the file, and a hint when Graphviz was missing (DOT written instead)."""
+    """What render_graph wrote: the file, and a hint when Graphviz was missing (DOT written instead).
+
+    A notebook shows it as the drawing itself (SVG or PNG, read from the file); for a DOT
+    file, as its text repr (the path, and the hint when Graphviz was missing).
+    """
     path: Path
     hint: Optional[str] = None
+
+    def _repr_svg_(self) -> Optional[str]:
+        return self.path.read_text(encoding="utf-8") if self.path.suffix.lower() == ".svg" else None
+
+    def _repr_png_(self) -> Optional[bytes]:
+        return self.path.read_bytes() if self.path.suffix.lower() == ".png" else None
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The drawing, for a notebook (IPython adds the text repr, which holds the hint)."""
+        images = {"image/svg+xml": self._repr_svg_(), "image/png": self._repr_png_()}
+        return {mime: data for mime, data in images.items() if data is not None}
 
 
 def _install_hint(dot_path: Path, wanted: Path, fmt: str) -> str:

@@ -2,33 +2,83 @@
 
 The figures are built with matplotlib's object API (`matplotlib.figure.Figure`), not with
 pyplot: no window opens, no global state changes (a notebook's backend is left alone), and
-nothing needs closing. matplotlib is imported inside the functions, so importing this module
-(and the `edu` command) stays fast.
+nothing needs closing. A notebook shows them as PNG images when they end a cell.
+matplotlib is imported inside the functions, so importing this module (and the `edu`
+command) stays fast.
 
 >>> fig = training_curves(history, title="moons, momentum")
 >>> save_figure(fig, "loss.png")        # or .svg
+>>> show(fig, "loss.png")               # the same, and in a Jupyter notebook the figure appears inline
 """
 from __future__ import annotations
 
 import functools
 import io
 import math
+import sys
 from pathlib import Path
 from typing import Mapping, Optional
 
 from ..io import atomic_write_bytes
 
-__all__ = ["save_figure", "new_figure", "training_curves", "comparison_curves", "smooth", "FORMATS"]
+__all__ = ["save_figure", "show", "figure_bytes", "new_figure", "training_curves", "comparison_curves", "smooth",
+           "FORMATS"]
 
 FORMATS = (".png", ".svg")
+MIME_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel, the only place where a figure can be displayed inline."""
+    ipython = sys.modules.get("IPython")          # a kernel has always imported IPython already
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+@functools.cache
+def _shown_figure_class():
+    """matplotlib's Figure with a ``_repr_png_``, made on first use (matplotlib loads only then)."""
+    from matplotlib.figure import Figure
+
+    class ShownFigure(Figure):
+        """A Figure that a notebook displays as a PNG image, not as ``<Figure size ...>``."""
+
+        def _repr_png_(self):
+            return figure_bytes(self, ".png")
+
+    ShownFigure.__module__, ShownFigure.__qualname__ = __name__, "ShownFigure"
+    return ShownFigure
+
+
+def __getattr__(name):
+    if name == "ShownFigure":        # plots.ShownFigure: the class made on first use (for isinstance, help)
+        return _shown_figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.8):
-    """A Figure and its axes (an array when there are several), sized `width` × `height` inches per panel."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    """A Figure and its axes (an array when there are several), sized `width` × `height` inches per panel.
+
+    A notebook displays the figure as a PNG image when it is a cell's last expression.
+    """
+    fig = _shown_figure_class()(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=True)
     return fig, axes
+
+
+def figure_bytes(fig, fmt: str = ".png", dpi: int = 100) -> bytes:
+    """`fig` drawn as PNG or SVG bytes, the same every time (see ``save_figure``)."""
+    fmt = fmt.lower() if fmt.startswith(".") else "." + fmt.lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"figure_bytes: unknown image type {fmt!r}; use .png or .svg")
+    import matplotlib
+    import numpy as np
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == ".svg" else {}
+    # A diverged run's losses reach 1e300: drawing them overflows harmlessly, so no warnings.
+    with matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}), np.errstate(over="ignore", invalid="ignore"):
+        fig.savefig(buffer, format=fmt[1:], dpi=dpi, metadata=metadata)
+    return buffer.getvalue()
 
 
 def save_figure(fig, path, dpi: int = 100) -> Path:
@@ -39,18 +89,34 @@ def save_figure(fig, path, dpi: int = 100) -> Path:
     tutorials/build.py reads to know whether two PNGs were drawn by the same matplotlib).
     """
     path = Path(path)
-    fmt = path.suffix.lower()
-    if fmt not in FORMATS:
+    if path.suffix.lower() not in FORMATS:
         raise ValueError(f"save_figure: cannot save {path.name!r}: unknown image type {path.suffix!r}; "
                          f"end the name with .png or .svg")
-    import matplotlib
-    import numpy as np
-    buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == ".svg" else {}
-    # A diverged run's losses reach 1e300: drawing them overflows harmlessly, so no warnings.
-    with matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}), np.errstate(over="ignore", invalid="ignore"):
-        fig.savefig(buffer, format=fmt[1:], dpi=dpi, metadata=metadata)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return atomic_write_bytes(path, figure_bytes(fig, path.suffix, dpi))
+
+
+def show(fig, path=None, dpi: int = 100) -> None:
+    """Save `fig` to `path` (PNG or SVG, as ``save_figure``), show it inline in a notebook, and close it.
+
+    In a Jupyter kernel the figure appears once, as the image just saved (pyplot's inline
+    backend would show it a second time at the end of the cell if it stayed open). Anywhere
+    else (a script, tutorials/build.py, the tests) nothing is displayed or printed. With
+    ``path=None`` nothing is saved. Returns None, so a cell ending in ``show(...)`` shows no
+    value beneath the figure.
+    """
+    fmt = ".png" if path is None else Path(path).suffix.lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"show: cannot save {Path(path).name!r}: unknown image type {Path(path).suffix!r}; "
+                         f"end the name with .png or .svg")
+    image = figure_bytes(fig, fmt, dpi)
+    if path is not None:
+        atomic_write_bytes(Path(path), image)
+    if _in_kernel():
+        from IPython.display import display
+        display({MIME_TYPES[fmt]: image.decode("utf-8") if fmt == ".svg" else image}, raw=True)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:           # a pyplot figure stays open (and in memory) until it is closed
+        pyplot.close(fig)
 
 
 def smooth(values, window: int) -> list:
