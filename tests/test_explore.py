@@ -44,7 +44,7 @@ def static_stability():
 def no_ipywidgets(monkeypatch):
     """`import ipywidgets` fails, as where it is not installed; and we pretend to be in a notebook."""
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    monkeypatch.setattr(explore, "_in_kernel", lambda: True)
+    monkeypatch.setattr(explore, "in_kernel", lambda: True)
 
 
 # ----- the landscape explorer ----------------------------------------------------------------------
@@ -341,9 +341,9 @@ def test_the_static_figure_displays_inline_as_a_png(no_ipywidgets):
 
 
 def test_live_only_in_a_kernel_and_the_saved_output_keeps_the_image(widgets, monkeypatch):
-    monkeypatch.setattr(explore, "_in_kernel", lambda: False)
+    monkeypatch.setattr(explore, "in_kernel", lambda: False)
     assert explore.ablation(steps=10).widget is None                  # a script, or the tests: static
-    monkeypatch.setattr(explore, "_in_kernel", lambda: True)
+    monkeypatch.setattr(explore, "in_kernel", lambda: True)
     e = explore.ablation(steps=10)
     assert isinstance(e.widget, widgets.VBox) and e.interactive
     assert bytes(e._image.value).startswith(PNG_MAGIC)
@@ -360,12 +360,12 @@ def test_live_only_in_a_kernel_and_the_saved_output_keeps_the_image(widgets, mon
 
 def test_in_kernel_looks_for_a_running_kernel(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))
-    assert explore._in_kernel() is False                               # plain python, or IPython in a terminal
+    assert explore.in_kernel() is False                               # plain python, or IPython in a terminal
     shell = types.SimpleNamespace(kernel=object())
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
-    assert explore._in_kernel() is True
+    assert explore.in_kernel() is True
     monkeypatch.delitem(sys.modules, "IPython")
-    assert explore._in_kernel() is False
+    assert explore.in_kernel() is False
 
 
 # ----- bad input: one line that says what to use ----------------------------------------------------------

@@ -220,7 +220,7 @@ def fake_kernel(monkeypatch):
     """We are in a Jupyter kernel; what would be displayed is collected."""
     display = pytest.importorskip("IPython.display")
     shown = []
-    monkeypatch.setattr(plots, "_in_kernel", lambda: True)
+    monkeypatch.setattr(plots, "in_kernel", lambda: True)
     monkeypatch.setattr(display, "display", lambda obj, raw=False: shown.append((obj, raw)))
     return shown
 

@@ -28,7 +28,6 @@ import importlib
 import inspect
 import io
 import math
-import sys
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -40,7 +39,7 @@ from .ablation import run as run_ablation
 from .landscape import default_hyperparameters, get_landscape, grid, run_trajectory
 from .tensor import Tensor
 from .viz.experiment_plots import contour_levels
-from .viz.plots import new_figure
+from .viz.plots import in_kernel, new_figure
 
 __all__ = ["INSTALL_HINT", "Control", "Explorer", "LandscapeExplorer", "AblationExplorer", "StabilityExplorer",
            "landscape", "ablation", "stability", "landscape_optimizers", "momentum_parameter",
@@ -50,13 +49,6 @@ INSTALL_HINT = "pip install ipywidgets (or pip install 'tinygrad_edu[explore]')"
 
 
 # ----- ipywidgets, when there is somewhere to show them ------------------------------------------
-
-def _in_kernel() -> bool:
-    """True inside a Jupyter kernel: the only place where widgets have a front end to talk to."""
-    ipython = sys.modules.get("IPython")          # a kernel has always imported IPython already
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
-
 
 def _widgets_module(interactive: Optional[bool]):
     """ipywidgets if the explorer is to be live (see ``Explorer`` for `interactive`), else None."""
@@ -70,7 +62,7 @@ def _widgets_module(interactive: Optional[bool]):
         if interactive:
             raise ImportError(f"explore: interactive=True needs ipywidgets; {INSTALL_HINT}") from None
         return None
-    if interactive is None and not _in_kernel():
+    if interactive is None and not in_kernel():
         return None
     return widgets
 

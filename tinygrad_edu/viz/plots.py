@@ -28,8 +28,8 @@ FORMATS = (".png", ".svg")
 MIME_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
-def _in_kernel() -> bool:
-    """True inside a Jupyter kernel, the only place where a figure can be displayed inline."""
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel: the only place where a figure shows inline and widgets have a front end."""
     ipython = sys.modules.get("IPython")          # a kernel has always imported IPython already
     shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
@@ -111,7 +111,7 @@ def show(fig, path=None, dpi: int = 100) -> None:
     image = figure_bytes(fig, fmt, dpi)
     if path is not None:
         atomic_write_bytes(Path(path), image)
-    if _in_kernel():
+    if in_kernel():
         from IPython.display import display
         display({MIME_TYPES[fmt]: image.decode("utf-8") if fmt == ".svg" else image}, raw=True)
     pyplot = sys.modules.get("matplotlib.pyplot")
