@@ -448,16 +448,16 @@ def test_landscape_docstring_rates():
 
 
 @pytest.mark.parametrize("obj, gone, there", [
-    (ablation, ["stops improving once", "always wins", "goes on improving", "in 000"],
+    (ablation, ["stops improving once", "always wins", "goes on improving"],
      ["may go on falling", "19 steps", "0.499", "0.383", "η·|∇L|/(1 − μ)"]),
-    (optim.MomentumWithoutLR, ["000", "the loss stops improving"],
+    (optim.MomentumWithoutLR, ["the loss stops improving"],
      ["without the minus sign", "−∞ for Δw₀ < 0 and 0 for Δw₀ = 0", "not ∞ for Δw₀ > 1", "may still fall"]),
     (ablation.answer_limit, [], ["without the minus sign", "−η·∇L"]),
     (optim.Adam, ["about η per step,\n    whatever"], ["3.16η", "2.5η", "3.29η", "7.27η", "1.11 per step"]),
-    (optim.HeavyBall, ["003"], ["by 0.1 multiplies η by 0.01", "Momentum(0.0001, 0.99)"]),
+    (optim.HeavyBall, [], ["by 0.1 multiplies η by 0.01", "Momentum(0.0001, 0.99)"]),
     (optim.HeavyBall.lr, [], ["η ×0.01, μ 0.9 → 0.99"]),
-    (optim.Momentum, ["000", "004"], ["lecture notes", "without the minus sign"]),
-    (optim.EMAMomentum, ["000", "002"], ["popular Q&A question"]),
+    (optim.Momentum, [], ["lecture notes", "without the minus sign"]),
+    (optim.EMAMomentum, [], ["popular Q&A question"]),
     (L, ["~1000", "diverges above", "(1 + η) per step"],
      ["1002", "1506", "2002", "0.4 at the minimum", "1.99e-3", "2.01e-3", "6.1e-3", "6.2e-3", "1.107", "0.949",
       "0.995"]),

@@ -4,7 +4,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from tinygrad_edu.cli import cli
 from tinygrad_edu import ablation
 
 
@@ -29,9 +29,10 @@ def test_ablate_prints_the_tables_and_writes_figure_and_json(tmp_path):
     result = run("ablate", "--form", "lr-inside", "--k", 10, "--steps", 20, "--momenta", "0.9,1.0", "--out", out)
     assert result.exit_code == 0, result.output
     for needle in ("[lr-inside]", "stops after 9·Δw", "drifts: every step is Δw", "0 (identical, bit for bit)",
-                   "Part 2", "diverges", "crawls", "-0.1, -0.119, -0.1461"):
+                   "-0.1, -0.2, -0.3"):
         assert needle in result.output, needle
-    assert "[pytorch]" not in result.output
+    assert "[pytorch]" not in result.output and "[ema]" not in result.output
+    assert "Part 2" not in result.output          # the EMA form's α = 1 experiment runs only for that form
     assert (out / "ablation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((out / "ablation.json").read_text())
     rows = data["coasting"]["rows"]
@@ -50,6 +51,8 @@ def test_ablate_all_forms_to_an_svg_file(tmp_path):
     assert result.exit_code == 0, result.output
     for form in ablation.FORMS:
         assert f"[{form}]" in result.output
+    for needle in ("Part 2", "diverges", "crawls", "-0.1, -0.119, -0.1461"):
+        assert needle in result.output, needle
     assert "refused by the optimizer" in result.output and "use 0 <= momentum < 1" in result.output
     assert "<svg" in out.read_text()
     assert f"wrote {out}" in result.output
@@ -96,6 +99,8 @@ def test_landscape_default_out_and_momentum_option(tmp_path, monkeypatch):
                  "--steps", 30)
     assert result.exit_code == 0, result.output
     assert "momentum=0.99" in result.output
+    header = result.output.split("optimizer  ")[0]           # the lines above the table
+    assert "μ = 0.99" in header and "μ = 0.9," not in header and "μ = 0.9)" not in header
     assert (tmp_path / "runs" / "landscape-quadratic.png").exists()
 
 

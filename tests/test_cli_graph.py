@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from tinygrad_edu.cli import cli
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 CLASSIC = ["--expr", "e = a*b; d = e + c; L = d * f", "--value", "a=2", "--value", "b=-3", "--value", "c=10",
@@ -120,5 +120,18 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, args, phrase):
 
 def test_bad_output_paths(tmp_path):
     assert "end the file name in .svg" in error_line(run("--out", str(tmp_path / "g.jpg")))
-    assert "does not exist" in error_line(run("--out", str(tmp_path / "no" / "g.svg")))
+    (tmp_path / "afile").write_text("")
+    assert "cannot create the folder" in error_line(run("--out", str(tmp_path / "afile" / "g.svg")))
     assert "Missing option '--out'" in error_line(run())
+
+
+def test_missing_folders_are_created_as_edu_train_creates_its_out(tmp_path):
+    out = tmp_path / "new" / "deeper" / "g.dot"
+    result = run("--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote {out}\n" and "digraph" in out.read_text(encoding="utf-8")
+
+
+def test_bad_usage_creates_no_folder(tmp_path):
+    error_line(run("--out", str(tmp_path / "new" / "g.svg"), "--sizes", "2"))
+    assert list(tmp_path.iterdir()) == []

@@ -6,15 +6,17 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from tinygrad_edu import experiments, optim
+from tinygrad_edu.cli import cli
+from tinygrad_edu import data, experiments, landscape, optim, train
 
 SMALL = ["--samples", "160", "--epochs", "3"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args):
@@ -168,12 +170,77 @@ def test_unreadable_data_and_unwritable_out(tmp_path):
 def test_divergence_stops_with_the_step_and_a_smaller_lr(tmp_path):
     result = run("train", "--dataset", "sine", "--lr", "5", "--epochs", "50", "--out", tmp_path / "d")
     assert result.exit_code == 1
-    message = re.search(r"Error: loss became inf at step (\d+): training diverged; use a smaller learning rate "
-                        r"\(lr=5 now, try 0\.5\)", result.output)
+    message = re.search(r"Error: loss ([\d.e+]+) at step (\d+) is more than 100× its first value ([\d.]+): training "
+                        r"diverged; use a smaller learning rate \(lr=5 now, try 0\.5\)", result.output)
     assert message, result.output
+    assert float(message.group(1)) > 100 * float(message.group(3))
     rows = list(csv.DictReader((tmp_path / "d" / "metrics.csv").open()))
-    assert int(rows[-1]["step"]) == int(message.group(1)) - 1            # metrics up to the bad step are kept
+    assert int(rows[-1]["step"]) == int(message.group(2)) - 1            # metrics up to the bad step are kept
+    assert float(rows[0]["train_loss"]) == pytest.approx(float(message.group(3)), rel=1e-2)   # "its first value"
     assert json.loads((tmp_path / "d" / "config.json").read_text())["result"]["stopped"] == "diverged"
+
+
+def test_a_huge_learning_rate_is_reported_as_divergence_by_the_real_command(tmp_path):
+    """The run that used to end with exit 0 at chance accuracy (train loss 1.5e5), saying nothing."""
+    done = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--optimizer", "sgd", "--lr", "1e6",
+                           "--out", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "Error: loss 1.73e+16 at step 2 is more than 100× its first value 0.75: training diverged; use a smaller "
+        "learning rate (lr=1e+06 now, try 100000)"]
+    assert re.search(r"^diverged: 1 step, 0 epochs, [\d.]+ s; the losses below are from before training$", done.stdout,
+                     re.M), done.stdout
+    rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    assert [r["step"] for r in rows] == ["0", "1"]                       # the one step that was taken, kept
+
+
+def test_counts_are_singular_when_one():
+    result = run("train", "--samples", "40", "--epochs", "1", "--batch-size", "30")
+    assert result.exit_code == 0, result.output
+    assert "; 1 epoch × 1 step of 30\n" in result.output and "finished: 1 step, 1 epoch, " in result.output
+    result = run("train", "--samples", "40", "--epochs", "2", "--batch-size", "10")
+    assert "; 2 epochs × 3 steps of 10\n" in result.output and "finished: 6 steps, 2 epochs, " in result.output
+
+
+def test_normal_use_warns_nothing(tmp_path):
+    """pyproject makes our warnings errors: a long run's plot and a diverged run's plot raise none."""
+    assert run("train", "--samples", "40", "--epochs", "61", "--out", tmp_path / "long").exit_code == 0
+    assert run("train", "--optimizer", "sgd", "--lr", "1e6", "--out", tmp_path / "diverged").exit_code == 1
+    assert (tmp_path / "long" / "loss.png").exists() and (tmp_path / "diverged" / "loss.png").exists()
+
+
+# ----- --out, --force ------------------------------------------------------------------------------
+
+def test_out_refuses_to_overwrite_a_run_unless_forced(tmp_path):
+    out = tmp_path / "run"
+    assert run("train", *SMALL, "--out", out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run("train", *SMALL, "--seed", "1", "--out", out)
+    assert result.exit_code == 2
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert error_lines == [f"Error: Invalid value for '--out': {out} already holds a run (config.json, metrics.csv, "
+                           f"model.npz, loss.png); continue it with `edu train --resume {out}`, or replace it with "
+                           f"--force"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before          # nothing touched
+    forced = run("train", *SMALL, "--seed", "1", "--out", out, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert json.loads((out / "config.json").read_text())["config"]["seed"] == 1
+    assert (out / "model.npz").read_bytes() != before["model.npz"]
+    assert run("train", "--resume", out, "--force").exit_code == 2             # --resume takes no settings
+
+
+def test_an_empty_folder_or_other_files_are_not_a_run(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert run("train", *SMALL, "--out", tmp_path / "empty").exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("my notes")
+    assert run("train", *SMALL, "--out", tmp_path / "mine").exit_code == 0
+    (tmp_path / "mine" / "metrics.csv").unlink()
+    (tmp_path / "mine" / "config.json").unlink()
+    assert run("train", *SMALL, "--out", tmp_path / "mine").exit_code == 2   # model.npz and loss.png are a run
+    assert run("train", *SMALL, "--out", tmp_path / "mine", "--force").exit_code == 0
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "my notes"        # --force replaces only a run's files
 
 
 # ----- Ctrl-C and --resume ---------------------------------------------------------------------------
@@ -217,6 +284,14 @@ def test_interrupted_run_resumes_to_the_same_bits(tmp_path, interrupt_at, extra)
     assert (tmp_path / "whole" / "metrics.csv").read_text() == (tmp_path / "cut" / "metrics.csv").read_text()
 
 
+def test_force_leaves_no_file_of_the_replaced_run(tmp_path, interrupt_at):
+    assert run("train", *SMALL, "--out", tmp_path / "run").exit_code == 0
+    interrupt_at(2)
+    assert run("train", *SMALL, "--out", tmp_path / "run", "--force").exit_code == 130
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "metrics.csv", "model.npz"]
+    assert run("train", "--resume", tmp_path / "run").exit_code == 0       # the checkpoint is the new run's
+
+
 def test_interrupt_without_out_saves_under_runs(tmp_path, monkeypatch, interrupt_at):
     monkeypatch.chdir(tmp_path)
     interrupt_at(3)
@@ -255,6 +330,36 @@ def test_compare_table_and_figure(tmp_path):
     first = {name: list(csv.DictReader((tmp_path / f"metrics-{name}.csv").open()))[0]["train_loss"]
              for name in ("sgd", "momentum", "nesterov", "adam")}
     assert len(set(first.values())) == 1                       # same data, same initial weights
+    files = ["compare.png", "compare.csv"] + [f"metrics-{n}.csv" for n in ("sgd", "momentum", "nesterov", "adam")]
+    assert f"wrote {', '.join(str(tmp_path / f) for f in files)}\n" in result.output
+
+
+def test_compare_marks_a_diverged_optimizer_runs_the_others_and_exits_1(tmp_path, monkeypatch):
+    (tmp_path / "overshooting.py").write_text(
+        "from tinygrad_edu.optim import Optimizer\n"
+        "from tinygrad_edu.optim.base import learning_rate\n"
+        "class Overshoot(Optimizer):\n"
+        "    cli_name = 'overshoot'\n"
+        "    formula = 'w <- w - 1e6·lr·g'\n"
+        "    hyper = (learning_rate(),)\n"
+        "    def __init__(self, params, lr=0.1):\n"
+        "        super().__init__(params, lr=lr)\n"
+        "    def update(self, w, g, state):\n"
+        "        w -= 1e6 * self.lr * g\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("compare", "--optimizers", "sgd,overshooting:Overshoot,adam", *SMALL, "--out", "cmp")
+    assert result.exit_code == 1, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.split()}
+    assert "diverged at step 2" in rows["overshooting:Overshoot"]
+    for name in ("sgd", "adam"):                                                  # the others still ran
+        assert "finished" in rows[name] and "diverged" not in rows[name]
+    assert result.stderr.startswith("Error: overshooting:Overshoot: loss ") and "at step 2 is more than 100×" in \
+        result.stderr and "use a smaller learning rate (lr=0.1 now, try 0.01)" in result.stderr
+    table = {r["optimizer"]: r for r in csv.DictReader((tmp_path / "cmp" / "compare.csv").open())}
+    assert table["overshooting:Overshoot"]["end"] == "diverged at step 2" and table["adam"]["end"] == "finished"
+    metrics = list(csv.DictReader((tmp_path / "cmp" / "metrics-overshooting-Overshoot.csv").open()))
+    assert [r["step"] for r in metrics] == ["0", "1"]
+    assert "exit status is then 1" in " ".join(run("compare", "--help").output.split())
 
 
 def test_compare_bad_input():
@@ -288,3 +393,19 @@ def test_installed_edu_command(tmp_path):
     assert "finished: 360 steps, 30 epochs" in done.stdout and "Traceback" not in done.stderr
     assert float(re.search(r"test\s+loss [\d.]+\s+accuracy ([\d.]+)%", done.stdout).group(1)) >= 97.0
     assert list(tmp_path.iterdir()) == []              # no --out: nothing written
+
+
+def test_the_numbers_in_the_help_texts(tmp_path):
+    help_train = " ".join(run("train", "--help").output.split())
+    assert "more than 100 times its first value" in help_train and train.DIVERGE_FACTOR == 100
+    assert "e.g. 500 for moons" in help_train and data.get_dataset("moons").describe().startswith(
+        "moons: 375 train + 125 test samples")
+    assert "moons, momentum: >= 97% test accuracy" in help_train          # test_default_run_reaches_97_percent
+    help_compare = " ".join(run("compare", "--help").output.split())
+    assert "(default 0.1; 0.01 for regression)" in help_compare
+    regression = run("compare", "--dataset", "sine", "--samples", "40", "--epochs", "1", "--optimizers", "sgd",
+                     "--out", tmp_path)
+    assert regression.exit_code == 0 and "steps to loss 0.01" in regression.output
+    help_landscape = " ".join(run("landscape", "--help").output.split())
+    steps = ", ".join(str(landscape.get_landscape(n).steps) for n in landscape.landscape_names())
+    assert f"(default: the landscape's own: {steps})" in help_landscape and steps == "80, 150, 1000, 120"

@@ -11,7 +11,8 @@ import pytest
 from tinygrad_edu import Tensor, is_grad_enabled, nn, optim
 from tinygrad_edu.data import batches, get_dataset
 from tinygrad_edu.experiments import RunConfig, build, compare, fit_run
-from tinygrad_edu.train import History, Loss, TrainingError, evaluate, fit, get_loss
+from tinygrad_edu.train import (DIVERGE_FACTOR, History, Loss, TrainingDiverged, TrainingError, evaluate, fit,
+                                get_loss, has_diverged)
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +128,29 @@ def test_bad_epochs_or_batch_size(moons, kwargs):
 def test_divergence_stops_at_once_and_keeps_the_metrics():
     sine = get_dataset("sine", n=100, seed=0)
     model = nn.MLP([1, 16, 1], seed=0)
-    history = fit(model, optim.Momentum(model.parameters(), lr=5.0), sine, epochs=50, batch_size=10)
-    assert history.stopped == "diverged"
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, optim.Momentum(model.parameters(), lr=5.0), sine, epochs=50, batch_size=10)
+    history = info.value.history
+    assert history.stopped == "diverged" and str(info.value) == history.message
     bad_step = history.steps + 1
-    assert f"at step {bad_step}:" in history.message and "smaller learning rate" in history.message
+    assert info.value.step == bad_step and info.value.loss > 100 * history.train_loss[0]
+    assert f"at step {bad_step} is more than 100× its first value" in history.message
+    assert "smaller learning rate" in history.message
     assert "try 0.5" in history.message and "\n" not in history.message
     assert all(math.isfinite(v) for v in history.loss)               # the metrics so far are kept
     assert len(history.grad_norm) == len(history.update_norm) == len(history.lr) == history.steps
     assert history.steps < 50 * 7
+
+
+def test_without_the_growth_rule_only_nan_or_inf_stops_it():
+    """diverge_factor=None: the same run trains on through losses far above 100× until one is inf."""
+    sine = get_dataset("sine", n=100, seed=0)
+    model = nn.MLP([1, 16, 1], seed=0)
+    with pytest.raises(TrainingDiverged, match=r"^loss became inf at step (\d+): training diverged; use a smaller "
+                                               r"learning rate \(lr=5 now, try 0.5\)$") as info:
+        fit(model, optim.Momentum(model.parameters(), lr=5.0), sine, epochs=50, batch_size=10, diverge_factor=None)
+    history = info.value.history
+    assert max(history.loss) > 1e6 * history.train_loss[0] and info.value.step == history.steps + 1
 
 
 def test_the_nonfinite_step_is_not_applied(moons):
@@ -147,12 +163,95 @@ def test_the_nonfinite_step_is_not_applied(moons):
     loss = Loss("boom", "classification", explodes_on_fourth, outputs=lambda k: k, predict=lambda o: o.argmax(1))
     model = nn.MLP([2, 4, 2], seed=0)
     seen = []
-    history = fit(model, optim.SGD(model.parameters(), lr=0.1), moons, epochs=3, batch_size=16, loss=loss,
-                  on_step=lambda h: seen.append(weights(model)))
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, optim.SGD(model.parameters(), lr=0.1), moons, epochs=3, batch_size=16, loss=loss,
+            on_step=lambda h: seen.append(weights(model)))
+    history = info.value.history
     assert history.stopped == "diverged" and history.steps == 3 and "loss became inf at step 4" in history.message
     assert same_weights(weights(model), seen[-1])
     with pytest.raises(TrainingError, match="cannot continue a run that diverged"):
         fit(model, optim.SGD(model.parameters(), lr=0.1), moons, epochs=3, batch_size=16, history=history)
+
+
+def scripted(step_losses, evaluation_losses):
+    """A Loss whose value is step_losses[i] at training step i + 1 and evaluation_losses[e] on the training and
+    the test set after epoch e (e = 0: before training); its gradient is 0, so SGD leaves the weights alone."""
+    steps, evaluations = iter(step_losses), iter([value for value in evaluation_losses for _ in ("train", "test")])
+
+    def fn(out, y):
+        value = next(steps) if is_grad_enabled() else next(evaluations)
+        return (out * 0.0).sum() + value
+    return Loss("scripted", "classification", fn, outputs=lambda k: k, predict=lambda o: o.argmax(1))
+
+
+def fit_scripted(moons, step_losses, evaluation_losses, **kwargs):
+    """3 steps per epoch (150 training points, batches of 50); the first loss is evaluation_losses[0]."""
+    model = nn.MLP([2, 3, 2], seed=0)
+    return fit(model, optim.SGD(model.parameters(), lr=0.1), moons, epochs=4, batch_size=50,
+               loss=scripted(step_losses, evaluation_losses), **kwargs)
+
+
+JUST_ABOVE_100X = math.nextafter(50.0, math.inf)        # the first value is 0.5: 100× is exactly 50.0
+
+
+def test_a_loss_of_exactly_100_times_the_first_is_not_divergence(moons):
+    history = fit_scripted(moons, [50.0] * 12, [0.5] * 5)
+    assert history.stopped == "" and history.steps == 12 and max(history.loss) == 100 * history.train_loss[0]
+
+
+@pytest.mark.parametrize("bad, text", [(JUST_ABOVE_100X, "loss 50.00000000000001 at step 5 is more than 100× its "
+                                                         "first value 0.5"),
+                                       (math.nan, "loss became nan at step 5"),
+                                       (math.inf, "loss became inf at step 5"),
+                                       (-math.inf, "loss became -inf at step 5")])
+def test_just_above_100_times_nan_and_inf_stop_before_that_step(moons, bad, text):
+    seen = []
+    with pytest.raises(TrainingDiverged) as info:
+        fit_scripted(moons, [0.5, 50.0, 1.0, 2.0, bad, 1.0], [0.5] * 5, on_step=lambda h: seen.append(h.steps))
+    exc = info.value
+    assert exc.step == 5 and (exc.loss == bad or (math.isnan(bad) and math.isnan(exc.loss)))
+    assert exc.history.steps == 4 and exc.history.loss == [0.5, 50.0, 1.0, 2.0] and seen == [1, 2, 3, 4]
+    assert exc.history.epoch == [0, 1] and exc.history.stopped == "diverged"
+    assert str(exc) == f"{text}: training diverged; use a smaller learning rate (lr=0.1 now, try 0.01)"
+
+
+def test_the_training_loss_after_an_epoch_is_checked_too(moons):
+    """A step may blow the weights up after its loss was measured: the epoch's evaluation catches it."""
+    with pytest.raises(TrainingDiverged, match=r"^training loss 50.00000000000001 after step 6 \(epoch 2\) is more "
+                                               r"than 100× its first value 0.5: training diverged;") as info:
+        fit_scripted(moons, [0.5] * 12, [0.5, 50.0, JUST_ABOVE_100X, 0.5, 0.5])
+    assert info.value.step == 6 and info.value.history.steps == 6 and info.value.history.train_loss[-1] > 50.0
+
+
+def test_the_growth_rule_can_be_changed_or_switched_off(moons):
+    with pytest.raises(TrainingDiverged, match="more than 10× its first value"):
+        fit_scripted(moons, [0.5, 5.5], [0.5] * 5, diverge_factor=10)
+    history = fit_scripted(moons, [1e300] * 12, [0.5] * 5, diverge_factor=None)
+    assert history.stopped == "" and history.steps == 12
+    for bad in (1, 0.5, -3, math.nan, math.inf, True, "100"):
+        with pytest.raises(TrainingError, match=r"diverge_factor=.*: use a number > 1, or None"):
+            fit_scripted(moons, [0.5], [0.5], diverge_factor=bad)
+
+
+def test_has_diverged_at_its_edges():
+    assert not has_diverged(100.0, 1.0) and has_diverged(math.nextafter(100.0, math.inf), 1.0)
+    assert has_diverged(math.nan, 1.0) and has_diverged(math.inf, 1.0) and has_diverged(-math.inf, 1.0)
+    assert not has_diverged(1e300, 1.0, factor=None) and has_diverged(math.nan, 1.0, factor=None)
+    assert not has_diverged(1e300, 0.0) and has_diverged(math.inf, 0.0)      # a first loss of 0 gives no scale
+    assert DIVERGE_FACTOR == 100.0
+
+
+def test_training_diverged_is_not_a_settings_error():
+    """It is raised by valid settings that blew up: an ArithmeticError, not the ValueError of bad input."""
+    assert issubclass(TrainingDiverged, ArithmeticError) and not issubclass(TrainingDiverged, ValueError)
+
+
+def test_an_optimizer_without_a_learning_rate_is_told_what_sets_its_step():
+    sine = get_dataset("sine", n=100, seed=0)
+    model = nn.MLP([1, 16, 1], seed=0)
+    with pytest.raises(TrainingDiverged, match=r"training diverged; make its steps smaller \(mass, friction, dt set "
+                                               r"them\)$"):
+        fit(model, optim.HeavyBall(model.parameters(), mass=0.01, friction=0.01, dt=1.0), sine, epochs=50, batch_size=10)
 
 
 def _interrupt_at(k):

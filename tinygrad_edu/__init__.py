@@ -2,7 +2,8 @@
 
 The core (Tensor and its operations) is in ``tensor.py`` and ``ops.py``; it imports
 nothing else of the package. Models live in ``nn``, optimizers in ``optim``, drawings
-in ``viz``.
+in ``viz``, the training loop in ``train`` and whole runs in ``experiments``; the `edu`
+command line is ``tinygrad_edu.cli`` (imported only when it runs).
 """
 from .gradcheck import GradcheckError, gradcheck
 from .ops import concatenate, stack, unbroadcast

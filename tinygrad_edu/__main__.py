@@ -1,5 +1,5 @@
 """`python -m tinygrad_edu` runs the same command line as `edu`."""
-from cli import cli
+from .cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="edu")
+    main()

@@ -2,7 +2,7 @@
 
     config = RunConfig(optimizer="momentum", epochs=40)     # every setting of `edu train`
     run = build(config)                                     # data, model, optimizer, schedule, loss
-    history = fit_run(run)                                  # train (tinygrad_edu.train.fit)
+    history = fit_run(run)                                  # train (train.fit; TrainingDiverged if it blows up)
     save_run(run, history, "runs/demo")                     # metrics.csv, config.json, model.npz, loss.png
     run, history = resume("runs/demo")                      # after Ctrl-C: carry on where it stopped
 
@@ -15,11 +15,14 @@ bit for bit.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import inspect
+import io
 import json
 import math
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +31,15 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import checkpoint as ckpt_io
+from . import nn, optim
 from .data import DataError, Dataset, closest_names, get_dataset, load_dataset, n_batches
 from .io import atomic_write_text
-from .train import History, Loss, TrainingError, fit, get_loss
+from .train import History, Loss, TrainingDiverged, TrainingError, counted, fit, get_loss
+from .viz.plots import comparison_curves, save_figure, training_curves
 
-__all__ = ["RunConfig", "Run", "ConfigError", "build", "fit_run", "save_run", "resume", "compare", "CompareResult",
-           "parse_hidden", "default_lr", "summary", "format_table", "text_table", "check_out_dir"]
+__all__ = ["RunConfig", "Run", "ConfigError", "TrainingDiverged", "build", "fit_run", "save_run", "resume", "saved_optimizer", "compare",
+           "CompareResult", "comparison_table", "save_comparison", "parse_hidden", "default_lr", "optimizer_help",
+           "summary", "format_table", "text_table", "check_out_dir", "check_new_run_dir", "RUN_FILES"]
 
 # Learning rates that train the default MLP on the standardised toy sets well, for `edu train`
 # and `edu compare` when --lr is not given. (The classes' own defaults are torch's, which are
@@ -129,7 +135,6 @@ def parse_hidden(text) -> tuple:
 
 
 def optimizer_class(name: str):
-    from . import optim
     try:
         return optim.get(name)
     except ValueError as exc:
@@ -148,6 +153,14 @@ def default_lr(cls) -> Optional[float]:
         raise ConfigError(f"optimizer {cls.cli_name or cls.__name__} has no default learning rate; give one with --lr",
                           "--lr")
     return default
+
+
+def optimizer_help(cls) -> str:
+    """What `edu optimizers` prints for one optimizer: its rule, its hyperparameters, the lr `edu train` uses."""
+    lr = default_lr(cls)
+    if lr is None:
+        return cls.describe() + "\n  (no learning rate: the step is set by the hyperparameters above)"
+    return cls.describe() + f"\n  edu train uses lr={lr:g} unless you give --lr"
 
 
 def _optimizer_kwargs(cls, config: RunConfig) -> dict:
@@ -188,6 +201,26 @@ def check_out_dir(out) -> Path:
     return out
 
 
+RUN_FILES = ("config.json", "metrics.csv", "model.npz", "loss.png")   # what save_run writes into a run's folder
+
+
+def check_new_run_dir(out, force: bool = False) -> Path:
+    """check_out_dir for a new run, which must not overwrite another: a folder holding a run is refused.
+
+    force=True replaces that run: its files (RUN_FILES) are removed, so none is left over from it.
+    Other files in the folder are never touched.
+    """
+    out = Path(out)
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if existing and not force:
+        raise ConfigError(f"{out} already holds a run ({', '.join(existing)}); continue it with "
+                          f"`edu train --resume {shlex.quote(str(out))}`, or replace it with --force", "--out")
+    out = check_out_dir(out)
+    for name in existing:
+        (out / name).unlink()
+    return out
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -202,7 +235,6 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
 
     initial_state: weights to start from instead of the seed's (used by compare).
     """
-    from . import nn
     for name, value in (("epochs", config.epochs), ("batch_size", config.batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name.replace('_', ' ')} = {value!r}: use an integer >= 1",
@@ -247,12 +279,11 @@ def build(config: RunConfig, initial_state: Optional[dict] = None) -> Run:
 
 
 def _parse_schedule(spec: str, optimizer, total_steps: int):
-    from .optim import schedules
     if not hasattr(optimizer, "lr"):
         raise ConfigError(f"optimizer {type(optimizer).cli_name} has no learning rate to schedule; leave out "
                           f"--schedule", "--schedule")
     try:
-        return schedules.parse(spec, optimizer, total_steps)
+        return optim.schedules.parse(spec, optimizer, total_steps)
     except ValueError as exc:
         raise ConfigError(str(exc), "--schedule") from None
 
@@ -286,7 +317,6 @@ def save_run(run: Run, history: History, out, seconds: Optional[float] = None, p
     atomic_write_text(paths["metrics"], history.to_csv())
     save_checkpoint(run, history, paths["model"])
     if plot and history.epoch:
-        from .viz.plots import save_figure, training_curves
         paths["plot"] = out / "loss.png"
         c = run.config
         data = Path(c.data_file).name if c.data_file else c.dataset
@@ -344,8 +374,8 @@ def resume(out) -> tuple:
         raise ConfigError(f"--resume {out}: config.json and model.npz are from different runs; start a new run",
                           "--resume")
     if saved.meta.get("finished"):
-        raise ConfigError(f"--resume {out}: that run already finished ({saved.meta.get('steps')} steps); to train "
-                          f"longer, start a new run with more --epochs", "--resume")
+        raise ConfigError(f"--resume {out}: that run already finished ({counted(saved.meta.get('steps'), 'step')}); "
+                          f"to train longer, start a new run with more --epochs", "--resume")
     if saved.meta.get("stopped") == "diverged":
         raise ConfigError(f"--resume {out}: that run diverged; start a new run with a smaller --lr", "--resume")
     run = build(config)
@@ -359,6 +389,18 @@ def resume(out) -> tuple:
     except (ckpt_io.CheckpointError, KeyError, ValueError) as exc:
         raise ConfigError(f"--resume {out}: cannot restore the run ({exc})", "--resume") from None
     return run, history
+
+
+def saved_optimizer(out) -> Optional[str]:
+    """The optimizer name saved in folder `out`'s config.json, or None when there is none to read.
+
+    `edu train --resume DIR` needs it before parsing its options (they depend on the optimizer);
+    a folder that cannot be resumed is reported by `resume` itself, with the fix.
+    """
+    try:
+        return json.loads((Path(out) / "config.json").read_text())["config"]["optimizer"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # ----- comparing optimizers ---------------------------------------------------------------------------
@@ -392,7 +434,9 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
 
     Each optimizer uses config.lr if set, else its training default (TRAIN_LR). `target` is the
     training loss whose first crossing (checked after each epoch) is reported in steps
-    (default 0.1 for classification, 0.01 for regression).
+    (default 0.1 for classification, 0.01 for regression). An optimizer whose run diverges
+    (train.TrainingDiverged) keeps its history up to there, its row's "end" says
+    "diverged at step N", and the others still run.
     """
     names = optimizer_names(optimizers)
     first = build(dataclasses.replace(config, optimizer=names[0]))
@@ -403,17 +447,53 @@ def compare(optimizers, config: RunConfig, target: Optional[float] = None,
     for name in names:
         run = first if name == names[0] else build(dataclasses.replace(config, optimizer=name), initial_state=initial)
         started = time.perf_counter()
-        history = fit_run(run, on_step=on_step)
+        try:
+            history, end = fit_run(run, on_step=on_step), None
+        except TrainingDiverged as exc:
+            history, end = exc.history, f"diverged at step {exc.step}"
         seconds = time.perf_counter() - started
         histories[name] = history
         row = summary(run, history, seconds)
         row["optimizer"] = name
         row["lr"] = getattr(run.optimizer, "lr", None)
         row["steps_to_target"] = history.steps_to(target)
+        row["end"] = end or row["stopped"]
         rows.append(row)
         if history.stopped == "interrupted":
             break
     return CompareResult(histories, rows, target, first.data)
+
+
+def _comparison_columns(result: CompareResult) -> list:
+    columns = [("optimizer", "optimizer", "{}"), ("lr", "lr", "{:g}"), ("train_loss", "train loss", "{:.4f}"),
+               ("test_loss", "test loss", "{:.4f}")]
+    if result.data.task == "classification":
+        columns.append(("test_accuracy", "test acc", "{:.1%}"))
+    return columns + [("steps_to_target", f"steps to loss {result.target:g}", "{}"), ("end", "end", "{}"),
+                      ("seconds", "time (s)", "{:.2f}")]
+
+
+def comparison_table(result: CompareResult) -> str:
+    """The table `edu compare` prints: one row per optimizer."""
+    return format_table(result.rows, _comparison_columns(result))
+
+
+def save_comparison(result: CompareResult, out) -> dict:
+    """Write compare.csv (the table), metrics-NAME.csv per optimizer and compare.png into `out`; name → path."""
+    out = Path(out)
+    keys = [key for key, _, _ in _comparison_columns(result)]
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(keys)
+    for row in result.rows:
+        writer.writerow(["" if row.get(k) is None else row[k] for k in keys])
+    paths = {"figure": out / "compare.png", "table": atomic_write_text(out / "compare.csv", table.getvalue())}
+    for name, history in result.histories.items():
+        safe = name.replace(":", "-").replace("/", "-")
+        paths[f"metrics {name}"] = atomic_write_text(out / f"metrics-{safe}.csv", history.to_csv())
+    title = f"{result.data.name}: same data, same initial weights"
+    save_figure(comparison_curves(result.histories, title=title, target=result.target), paths["figure"])
+    return paths
 
 
 def format_table(rows: list, columns: list) -> str:
@@ -445,14 +525,18 @@ def describe_run(run: Run) -> str:
     schedule = f", schedule {c.schedule}" if c.schedule else ""
     return (f"{run.data.describe()}\n"
             f"{run.model.describe()} ({run.model.num_parameters()} parameters), {run.loss.name} loss, "
-            f"{run.optimizer!r}{schedule}; {c.epochs} epochs × {run.steps_per_epoch} steps of {c.batch_size}")
+            f"{run.optimizer!r}{schedule}; {counted(c.epochs, 'epoch')} × {counted(run.steps_per_epoch, 'step')} "
+            f"of {c.batch_size}")
 
 
 def format_summary(result: dict) -> str:
     """The end-of-run lines: steps and time, then the final train and test loss (and accuracy)."""
-    head = f"{result['stopped']}: {result['steps']} steps, {result['epochs']} epochs"
+    head = f"{result['stopped']}: {counted(result['steps'], 'step')}, {counted(result['epochs'], 'epoch')}"
     if result.get("seconds") is not None:
         head += f", {result['seconds']:.2f} s"
+    if result["stopped"] != "finished":     # the losses are measured after each epoch: say which one
+        head += "; the losses below are from " + \
+            ("before training" if result["epochs"] == 0 else f"the end of epoch {result['epochs']}")
     lines = [head]
     for part in ("train", "test"):
         loss, acc = result[f"{part}_loss"], result[f"{part}_accuracy"]

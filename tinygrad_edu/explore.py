@@ -39,6 +39,7 @@ from .ablation import FORM_DESCRIPTIONS, FORMS, STOP_DEAD, coasting_factor, limi
 from .ablation import run as run_ablation
 from .landscape import default_hyperparameters, get_landscape, grid, run_trajectory
 from .tensor import Tensor
+from .viz.experiment_plots import contour_levels
 from .viz.plots import new_figure
 
 __all__ = ["INSTALL_HINT", "Control", "Explorer", "LandscapeExplorer", "AblationExplorer", "StabilityExplorer",
@@ -293,12 +294,6 @@ def landscape_optimizers(function="ravine") -> tuple:
     return tuple(name for name in optim.names() if name in fn.lr and name != "momentum-no-lr")
 
 
-def _contour_levels(Z: np.ndarray, count: int = 24) -> np.ndarray:
-    """Levels spaced geometrically above the minimum: fine near it, coarse far away."""
-    low, high = float(np.min(Z)), float(np.max(Z))
-    return low + max(high - low, 1e-12) * np.geomspace(1e-4, 1.0, count)
-
-
 class LandscapeExplorer(Explorer):
     """One optimizer's path over a landscape's contours, and f − f* along it.
 
@@ -365,7 +360,7 @@ class LandscapeExplorer(Explorer):
         fn = self.landscape
         fig, (ax, ax_gap) = new_figure(ncols=2, width=5.0, height=4.0)
         X, Y, Z = grid(fn, n=160)
-        ax.contour(X, Y, Z, levels=_contour_levels(Z), colors="0.75", linewidths=0.6, negative_linestyles="solid")
+        ax.contour(X, Y, Z, levels=contour_levels(Z), colors="0.75", linewidths=0.6, negative_linestyles="solid")
         for m in fn.minima:
             ax.plot(m[0], m[1], "*", color="k", markersize=10, zorder=3)
         path, = ax.plot([], [], "-o", color="C0", markersize=2.2, linewidth=1.0, gid="path")

@@ -18,9 +18,13 @@ plus bookkeeping: the History records, per step, the minibatch loss, the gradien
 the update norm ‖Δw‖ and the learning rate; per epoch, the loss and accuracy on the whole
 training and test sets (epoch 0 is measured before the first step).
 
-Faults are reported, not raised:
-  - a loss that becomes NaN or inf stops training at once (that step is not applied);
-    history.stopped == "diverged" and history.message names the step.
+When training goes wrong:
+  - Divergence raises TrainingDiverged. A loss has diverged when it is NaN or inf, or more than
+    100 times (`diverge_factor`) the first value of the run's loss curve: the whole training
+    set's loss before the first step. Every loss fit measures is checked: each step's minibatch
+    loss (a diverged one stops the run before that step's update) and the training set's loss
+    after each epoch. The exception's one-line message names the step and suggests a smaller
+    learning rate; exc.history holds the metrics up to there (history.stopped == "diverged").
   - Ctrl-C (SIGINT) finishes the current step and returns with history.stopped == "interrupted";
     the model, optimizer and schedule are then at a clean step boundary and can be saved and
     resumed (pass the returned history back to `fit`) to end with the very same weights.
@@ -40,11 +44,31 @@ from . import nn
 from .data import Dataset, batches, closest_names, n_batches
 from .tensor import Tensor, no_grad
 
-__all__ = ["fit", "History", "Loss", "get_loss", "loss_names", "evaluate", "TrainingError"]
+__all__ = ["fit", "History", "Loss", "get_loss", "loss_names", "evaluate", "TrainingError", "TrainingDiverged",
+           "DIVERGE_FACTOR", "has_diverged", "counted"]
+
+DIVERGE_FACTOR = 100.0   # a loss more than this many times the run's first loss has diverged
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 step', '2 steps': a count with its noun in the right number (nouns that take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class TrainingError(ValueError):
     """Settings that cannot train (one-line message naming the problem and the fix)."""
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss diverged at `step` (it became `loss`); `history` holds the metrics up to there.
+
+    An ArithmeticError, like OverflowError: the numbers blew up, the settings were valid. The
+    message is one line: the step, the loss, and the learning rate to try instead.
+    """
+
+    def __init__(self, step: int, loss: float, history: "History"):
+        super().__init__(history.message)
+        self.step, self.loss, self.history = step, loss, history
 
 
 # ----- losses: how targets are encoded and predictions read --------------------------------
@@ -232,9 +256,21 @@ def _deferred_interrupt():
 
 # ----- the loop ---------------------------------------------------------------------------------
 
+def has_diverged(loss: float, first: float, factor: Optional[float] = DIVERGE_FACTOR) -> bool:
+    """True when `loss` is NaN or ±inf, or loss > factor × first (factor None: only a non-finite loss).
+
+    Exactly factor × first has not diverged yet. A first loss of 0 (or below) gives no scale to
+    grow from, so then only a non-finite loss counts.
+    """
+    if not math.isfinite(loss):
+        return True
+    return factor is not None and first > 0 and loss > factor * first
+
+
 def fit(model, optimizer, data: Dataset, epochs: int, batch_size: int, loss: Union[str, Loss, None] = None,
         schedule=None, seed: int = 0, history: Optional[History] = None,
-        on_step: Optional[Callable[[History], None]] = None, track_norms: bool = True) -> History:
+        on_step: Optional[Callable[[History], None]] = None, track_norms: bool = True,
+        diverge_factor: Optional[float] = DIVERGE_FACTOR) -> History:
     """Train `model` with `optimizer` on data.X_train for `epochs` epochs of minibatches; return the History.
 
     loss: a name from loss_names() (default: cross-entropy or mse by data.task) or a Loss.
@@ -247,11 +283,15 @@ def fit(model, optimizer, data: Dataset, epochs: int, batch_size: int, loss: Uni
     on_step: called with the History after every step (progress bars; raising KeyboardInterrupt
              there stops training at that step boundary, like Ctrl-C).
     track_norms: measure ‖∇L‖ and ‖Δw‖ each step (about 5% of a small MLP's step; NaN if False).
+    diverge_factor: a loss above diverge_factor × the first training loss raises TrainingDiverged
+                    (None: only a NaN or inf loss does, to watch a run blow up on purpose).
     The whole-set evaluation after each epoch costs about two forward passes over the data.
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise TrainingError(f"{name}={value!r}: use an integer >= 1")
+    if diverge_factor is not None and not (isinstance(diverge_factor, (int, float)) and 1 < diverge_factor < math.inf):
+        raise TrainingError(f"diverge_factor={diverge_factor!r}: use a number > 1, or None to stop only on NaN/inf")
     loss = get_loss(loss, data)
     params = [p for p in model.parameters() if p.requires_grad]
     X, y = data.X_train, loss.targets(data.y_train)
@@ -260,8 +300,8 @@ def fit(model, optimizer, data: Dataset, epochs: int, batch_size: int, loss: Uni
     if history is None:
         history = History(steps_per_epoch=steps_per_epoch)
     if history.steps_per_epoch != steps_per_epoch:
-        raise TrainingError(f"the history was recorded with {history.steps_per_epoch} steps per epoch, this run has "
-                            f"{steps_per_epoch}; resume with the same data and batch size")
+        raise TrainingError(f"the history was recorded with {counted(history.steps_per_epoch, 'step')} per epoch, "
+                            f"this run has {steps_per_epoch}; resume with the same data and batch size")
     if history.stopped == "diverged":
         raise TrainingError(f"cannot continue a run that diverged ({history.message}); start again with a smaller "
                             f"learning rate")
@@ -272,20 +312,22 @@ def fit(model, optimizer, data: Dataset, epochs: int, batch_size: int, loss: Uni
     start_epoch, start_batch = divmod(history.steps, steps_per_epoch)
 
     norms = _Norms(params) if track_norms else None
+    watch = _Divergence(history, optimizer, diverge_factor)
     in_step = False
-    # Overflow on the way to divergence is expected and reported once, by the NaN/inf check, not as warnings.
+    # Overflow on the way to divergence is expected and reported once, as TrainingDiverged, not as warnings.
     with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         try:
             for epoch in range(start_epoch, epochs):
                 skip = start_batch if epoch == start_epoch else 0
                 for xb, yb in batches(X, y, batch_size, seed=[seed, epoch], start=skip):
                     in_step = True
-                    if not _step(model, optimizer, loss, xb, yb, norms, history):
-                        return history
+                    _step(model, optimizer, loss, xb, yb, norms, history, watch)
                     if schedule is not None:
                         schedule.step()
                     if history.steps % steps_per_epoch == 0:
                         _record_epoch(history, model, loss, data, epoch + 1)
+                        watch.check(history.train_loss[-1], history.steps,
+                                    f"after step {history.steps} (epoch {epoch + 1})", what="training loss")
                     in_step = False
                     if on_step is not None:
                         on_step(history)
@@ -329,17 +371,52 @@ class _Norms:
         return math.sqrt(float(delta @ delta))
 
 
-def _step(model, optimizer, loss: Loss, xb, yb, norms: Optional[_Norms], history: History) -> bool:
-    """One optimizer step; False (and the history says why) if the loss is not finite."""
+class _Divergence:
+    """Checks each loss against the run's first one; a diverged loss raises TrainingDiverged with the fix."""
+
+    def __init__(self, history: History, optimizer, factor: Optional[float]):
+        self.history, self.optimizer, self.factor = history, optimizer, factor
+        self.first = history.train_loss[0]
+
+    def check(self, value: float, step: int, when: str, what: str = "loss") -> None:
+        """Raise TrainingDiverged if `value` (the `what` measured `when`, e.g. "at step 12") has diverged."""
+        if not has_diverged(value, self.first, self.factor):
+            return
+        if math.isfinite(value):
+            problem = (f"{what} {_above(value, self.factor * self.first)} {when} is more than {self.factor:g}× "
+                       f"its first value {self.first:.3g}")
+        else:
+            problem = f"{what} became {value} {when}"
+        self.history.stopped = "diverged"
+        self.history.message = f"{problem}: training diverged; {self.fix()}"
+        raise TrainingDiverged(step, value, self.history)
+
+    def fix(self) -> str:
+        hyper = [h.name for h in getattr(self.optimizer, "hyper", ())]
+        lr = getattr(self.optimizer, "lr", None)
+        if lr is None or (hyper and "lr" not in hyper):    # e.g. HeavyBall: mass, friction and dt set its step
+            return f"make its steps smaller ({', '.join(hyper) or 'its hyperparameters'} set them)"
+        return f"use a smaller learning rate (lr={float(lr):g} now, try {float(lr) / 10:g})"
+
+
+def _above(value: float, threshold: float) -> str:
+    """`value` in 3 significant digits, or as many more as it takes to print a number above `threshold`."""
+    for digits in range(3, 18):
+        text = f"{value:.{digits}g}"
+        if float(text) > threshold:
+            return text
+    return repr(value)
+
+
+def _step(model, optimizer, loss: Loss, xb, yb, norms: Optional[_Norms], history: History,
+          watch: _Divergence) -> None:
+    """One optimizer step; a diverged loss raises TrainingDiverged before the update is applied."""
     optimizer.zero_grad()
     value_t = loss.fn(model(Tensor(xb)), yb)
     value = float(value_t.data)
     lr = float(getattr(optimizer, "lr", math.nan))
-    if not math.isfinite(value):
-        history.stopped = "diverged"
-        history.message = (f"loss became {value} at step {history.steps + 1}: training diverged; "
-                           f"use a smaller learning rate (lr={lr:g} now, try {lr / 10:g})")
-        return False
+    step = history.steps + 1
+    watch.check(value, step, f"at step {step}")
     value_t.backward()
     if norms is not None:
         history.grad_norm.append(norms.grad_norm())
@@ -352,7 +429,6 @@ def _step(model, optimizer, loss: Loss, xb, yb, norms: Optional[_Norms], history
         history.update_norm.append(math.nan)
     history.loss.append(value)
     history.lr.append(lr)
-    return True
 
 
 def _record_epoch(history: History, model, loss: Loss, data: Dataset, epoch: int) -> None:

@@ -153,7 +153,7 @@ def ablation_figure(experiment):
     return fig
 
 
-def _levels(Z: np.ndarray, count: int = 24) -> np.ndarray:
+def contour_levels(Z: np.ndarray, count: int = 24) -> np.ndarray:
     """Contour levels spaced geometrically above the minimum: fine near it, coarse far away."""
     low, high = float(np.min(Z)), float(np.max(Z))
     span = max(high - low, 1e-12)
@@ -165,7 +165,7 @@ def landscape_figure(landscape, trajectories, title: str | None = None):
     fn = get_landscape(landscape)
     fig, (ax, ax_loss) = new_figure(ncols=2, width=5.2, height=4.2)
     X, Y, Z = grid(fn, n=240)
-    ax.contour(X, Y, Z, levels=_levels(Z), colors="0.75", linewidths=0.6, negative_linestyles="solid")
+    ax.contour(X, Y, Z, levels=contour_levels(Z), colors="0.75", linewidths=0.6, negative_linestyles="solid")
     f_min = min(fn.value(m) for m in fn.minima)
     for i, tr in enumerate(trajectories):
         hyper = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in tr.hyperparameters.items())

@@ -34,7 +34,9 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
 def save_figure(fig, path, dpi: int = 100) -> Path:
     """Save `fig` as PNG or SVG (chosen by the file's extension), atomically.
 
-    SVG files carry no date and fixed ids, so the same figure gives the same bytes every time.
+    The same figure gives the same bytes every time: SVG files carry no date and fixed ids;
+    PNG files carry only matplotlib's own "Software" tag, its version (which
+    tutorials/build.py reads to know whether two PNGs were drawn by the same matplotlib).
     """
     path = Path(path)
     fmt = path.suffix.lower()
@@ -44,7 +46,7 @@ def save_figure(fig, path, dpi: int = 100) -> Path:
     import matplotlib
     import numpy as np
     buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == ".svg" else {"Software": None}
+    metadata = {"Date": None} if fmt == ".svg" else {}
     # A diverged run's losses reach 1e300: drawing them overflows harmlessly, so no warnings.
     with matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}), np.errstate(over="ignore", invalid="ignore"):
         fig.savefig(buffer, format=fmt[1:], dpi=dpi, metadata=metadata)
@@ -72,6 +74,15 @@ def _quiet_overflow(draw):
     return wrapper
 
 
+def _markers(points: int, marker: str) -> dict:
+    """A curve of `points` values gets markers while they stay apart (up to 60), else a plain line.
+
+    (Given as keywords, never with a format string like "o-" as well: matplotlib warns when
+    both name a marker.)
+    """
+    return {"marker": marker, "markersize": 3} if points <= 60 else {"marker": ""}
+
+
 def _has_accuracy(history) -> bool:
     return any(not math.isnan(a) for a in history.test_accuracy)
 
@@ -85,9 +96,9 @@ def training_curves(history, title: Optional[str] = None):
     steps = range(1, history.steps + 1)
     if history.steps:
         ax_loss.plot(steps, history.loss, color="0.75", linewidth=0.8, label="minibatch loss")
-    marks = {"markersize": 3} if len(history.step) <= 60 else {"marker": ""}   # dots only while they stay apart
-    ax_loss.plot(history.step, history.train_loss, "o-", color="C0", label="train loss", **marks)
-    ax_loss.plot(history.step, history.test_loss, "s-", color="C1", label="test loss", **marks)
+    n = len(history.step)
+    ax_loss.plot(history.step, history.train_loss, color="C0", label="train loss", **_markers(n, "o"))
+    ax_loss.plot(history.step, history.test_loss, color="C1", label="test loss", **_markers(n, "s"))
     _log_scale_if_positive(ax_loss, history.loss + history.train_loss + history.test_loss)
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("loss")
@@ -95,8 +106,8 @@ def training_curves(history, title: Optional[str] = None):
     ax_loss.legend()
     if with_acc:
         ax = axes[1]
-        ax.plot(history.step, [100 * a for a in history.train_accuracy], "o-", color="C0", label="train", **marks)
-        ax.plot(history.step, [100 * a for a in history.test_accuracy], "s-", color="C1", label="test", **marks)
+        ax.plot(history.step, [100 * a for a in history.train_accuracy], color="C0", label="train", **_markers(n, "o"))
+        ax.plot(history.step, [100 * a for a in history.test_accuracy], color="C1", label="test", **_markers(n, "s"))
         ax.set_xlabel("step")
         ax.set_ylabel("accuracy (%)")
         ax.set_title("accuracy")
@@ -125,8 +136,8 @@ def comparison_curves(histories: Mapping[str, object], title: Optional[str] = No
         ax_loss.plot(range(1, h.steps + 1), curve, color=f"C{i}", label=name)
         values += curve
         if with_acc:
-            marks = {"markersize": 3} if len(h.step) <= 60 else {"marker": ""}
-            axes[1].plot(h.step, [100 * a for a in h.test_accuracy], "o-", color=f"C{i}", label=name, **marks)
+            axes[1].plot(h.step, [100 * a for a in h.test_accuracy], color=f"C{i}", label=name,
+                         **_markers(len(h.step), "o"))
     if target is not None:
         ax_loss.axhline(target, color="0.4", linestyle="--", linewidth=0.8, label=f"target {target:g}")
     _log_scale_if_positive(ax_loss, values)

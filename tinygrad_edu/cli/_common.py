@@ -1,0 +1,70 @@
+"""What every command shares: library errors as usage errors, --out paths, figures, option sources."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..viz.plots import save_figure
+
+
+def usage_error(exc) -> click.UsageError:
+    """A library error as click's usage error (exit 2, one line), naming the option when it is known."""
+    option = getattr(exc, "option", None)
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return click.BadParameter(message, param_hint=f"'{option}'") if option else click.UsageError(message)
+
+
+def given(ctx: click.Context, name: str) -> bool:
+    """Whether the user typed option `name` (not just its default)."""
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+
+
+def peek_option(args, name: str):
+    """The value given to option `name` in the raw arguments (the last one wins, as in click), or None."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == name and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg[len(name) + 1:]
+    return value
+
+
+def make_parent_folder(path: Path, option: str = "--out") -> None:
+    """Create the folder `path` goes into (as `edu train --out` creates its folder); exit 2 if it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create the folder {path.parent}: {exc.strerror or exc}; "
+                                 f"choose another {option}", param_hint=option) from None
+
+
+def figure_path(out: str, default_name: str) -> tuple:
+    """(figure path, folder or None): a .png/.svg name is the figure; anything else is a folder for it."""
+    path = Path(out)
+    if path.suffix.lower() in (".png", ".svg"):
+        folder = None
+    elif path.suffix and not path.is_dir():
+        raise click.BadParameter(f"{out!r}: end a file name in .png or .svg, or give a folder", param_hint="--out")
+    else:
+        folder, path = path, path / default_name
+    make_parent_folder(path)
+    return path, folder
+
+
+def write_figure(fig, path) -> None:
+    """Save a matplotlib figure atomically; a path that cannot be written is a usage error naming --out."""
+    try:
+        save_figure(fig, path)
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}; "
+                                 f"choose another --out", param_hint="--out") from None
+
+
+def check_lr(lr, example: str = "") -> None:
+    """--lr, when given, is a finite number > 0 (NaN fails the comparison too)."""
+    if lr is not None and not 0 < lr < float("inf"):
+        raise click.BadParameter(f"lr={lr!r} must be a number > 0{example}", param_hint="--lr")

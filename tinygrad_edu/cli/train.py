@@ -1,0 +1,305 @@
+"""`edu train`, `edu compare`, `edu optimizers`: click wrappers over tinygrad_edu.experiments."""
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .. import experiments as ex
+from .. import optim
+from ._common import given, peek_option, usage_error
+
+DEFAULT_OPTIMIZER = "momentum"
+HYPER = "hyper__"   # prefix of the parameter names of an optimizer's own options
+
+
+def _hyper_option(h, cls) -> click.Option:
+    """A click option for one Hyperparameter of an optimizer class, validated by the class's own rules."""
+    flag = "--" + h.name.replace("_", "-")
+    default = ex.default_lr(cls) if h.name == "lr" else h.default
+    shown = "" if default is None or default is optim.REQUIRED else f"; default {default!r}"
+    help_text = f"{h.help} ({h.range}{shown})"
+    if h.type is bool:
+        return click.Option([HYPER + h.name, f"{flag}/--no-{flag[2:]}"], default=None, help=help_text)
+
+    def check(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return h.parse(value, cls.cli_name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    metavar = {float: "FLOAT", int: "INT", tuple: "A,B"}.get(h.type, "VALUE")
+    return click.Option([HYPER + h.name, flag], default=None, metavar=metavar, callback=check, help=help_text)
+
+
+def _no_lr_option(cls, hyper) -> click.Option:
+    """--lr for an optimizer without a learning rate: say so, and what sets its step instead."""
+    others = ", ".join("--" + h.name.replace("_", "-") for h in hyper) or "nothing"
+
+    def refuse(ctx, param, value):
+        if value is not None:
+            raise click.BadParameter(f"optimizer {cls.cli_name} has no learning rate; its step is set by {others}")
+    return click.Option([HYPER + "lr", "--lr"], type=float, default=None, callback=refuse, expose_value=True,
+                        help=f"(not used: {cls.cli_name} has no learning rate)")
+
+
+class OptimizerCommand(click.Command):
+    """`edu train`: the chosen optimizer's hyperparameters become options (--momentum, --betas, ...).
+
+    The value of --optimizer is read from the raw arguments first, so that
+    `edu train --optimizer adam --help` lists Adam's options.
+    """
+
+    def parse_args(self, ctx, args):
+        name = peek_option(args, "--optimizer")
+        resume = peek_option(args, "--resume")
+        if name is None and resume is not None:
+            name = ex.saved_optimizer(resume)
+        ctx.meta["edu.optimizer"] = name or DEFAULT_OPTIMIZER
+        return super().parse_args(ctx, args)
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        name = ctx.meta.get("edu.optimizer")
+        if name is None:
+            return params
+        try:
+            cls = ex.optimizer_class(name)
+        except ex.ConfigError as exc:
+            raise usage_error(exc) from None
+        taken = {opt for p in params for opt in getattr(p, "opts", [])}
+        hyper = cls.hyperparameters()
+        extra = [_hyper_option(h, cls) for h in hyper if "--" + h.name.replace("_", "-") not in taken]
+        if not any(h.name == "lr" for h in hyper):
+            extra.insert(0, _no_lr_option(cls, hyper))
+        return params[:-1] + extra + params[-1:]      # the help option stays last
+
+
+def run_options(func):
+    """The options `edu train` and `edu compare` share: the data, the model and the length of the run."""
+    options = [
+        click.option("--dataset", default="moons", show_default=True,
+                     help="A built-in data set: moons, circles, spiral, xor, blobs, sine (regression), digits."),
+        click.option("--data", "data_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="Your own .csv (numbers; last column = label or target; header optional) or "
+                          ".npz (arrays X, y) instead of --dataset."),
+        click.option("--samples", type=int, default=None,
+                     help="Number of samples of a synthetic data set (default: its own, e.g. 500 for moons)."),
+        click.option("--noise", type=float, default=None, help="Noise of a synthetic data set (default: its own)."),
+        click.option("--hidden", default="16,16", show_default=True,
+                     help="Hidden layer sizes, comma-separated ('none' for a linear model)."),
+        click.option("--activation", default="relu", show_default=True, help="relu, tanh or sigmoid."),
+        click.option("--loss", default=None,
+                     help="cross-entropy (default for classes), bce or hinge (two classes), mse (default for "
+                          "regression)."),
+        click.option("--epochs", type=int, default=30, show_default=True, help="Passes over the training set."),
+        click.option("--batch-size", type=int, default=32, show_default=True, help="Samples per step."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seed of the data, the initial weights and the minibatch order."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def run_config(ctx, optimizer, lr=None, hyper=None, schedule=None, **options) -> ex.RunConfig:
+    """A RunConfig from the parsed options (a bad combination is a usage error)."""
+    if options["data_file"] and given(ctx, "dataset"):
+        raise click.UsageError("give either --dataset or --data FILE, not both")
+    data_file = options["data_file"]
+    return ex.RunConfig(optimizer=optimizer, lr=lr, hyper=hyper or {}, schedule=schedule, epochs=options["epochs"],
+                        batch_size=options["batch_size"], hidden=ex.parse_hidden(options["hidden"]),
+                        activation=options["activation"], loss=options["loss"], dataset=options["dataset"],
+                        data_file=str(Path(data_file).resolve()) if data_file else None, n=options["samples"],
+                        noise=options["noise"], seed=options["seed"])
+
+
+class Progress:
+    """A progress bar on stderr with the running loss (an average over about the last 20 steps).
+
+    It redraws at most 10 times a second, so it costs the training loop almost nothing. When
+    stderr is not a terminal, there is no bar at all.
+    """
+
+    def __init__(self, total: int, done: int = 0, label: str = "training"):
+        self.bar = None
+        if sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True,
+                                         item_show_func=lambda text: text)
+        self.done, self.pending, self.running, self.last = done, 0, None, 0.0
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+            if self.done:
+                self.bar.update(self.done)
+        return self
+
+    def update(self, history) -> None:
+        loss = history.loss[-1]
+        self.running = loss if self.running is None else 0.95 * self.running + 0.05 * loss
+        self.pending += 1
+        if self.bar is None:
+            return
+        now = time.monotonic()
+        if now - self.last >= 0.1:
+            self.flush()
+            self.last = now
+
+    def flush(self) -> None:
+        if self.pending and self.bar is not None:
+            self.bar.update(self.pending, f"loss {self.running:.4f}")
+        self.pending = 0
+
+    def __exit__(self, *exc):
+        self.flush()
+        return self.bar.__exit__(*exc) if self.bar is not None else None
+
+
+@click.command("train", cls=OptimizerCommand)
+@click.option("--optimizer", default=DEFAULT_OPTIMIZER, show_default=True,
+              help="An optimizer name (see `edu optimizers`) or package.module:Class. Its own hyperparameters "
+                   "become options: `edu train --optimizer adam --help` lists them.")
+@click.option("--schedule", default=None,
+              help="Learning-rate schedule: constant, step:STEPS[:GAMMA], exp:GAMMA, cosine[:MIN_LR], "
+                   "warmup:STEPS[:SCHEDULE].")
+@run_options
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Folder for metrics.csv, config.json, model.npz (weights + optimizer state) and loss.png.")
+@click.option("--resume", type=click.Path(), default=None, metavar="DIR",
+              help="Carry on an interrupted run saved in DIR, with its own settings, to the same end as an "
+                   "uninterrupted run.")
+@click.option("--force", is_flag=True,
+              help="Replace the run already in --out (its config.json, metrics.csv, model.npz, loss.png); "
+                   "without it, edu train refuses to overwrite a run.")
+@click.pass_context
+def train_command(ctx, optimizer, schedule, out, resume, force, **options):
+    """Train an MLP on a data set and report the loss and accuracy.
+
+    \b
+    edu train                                        # moons, momentum: >= 97% test accuracy
+    edu train --optimizer adam --lr 0.01 --out runs/adam
+    edu train --optimizer sgd --momentum 0.9 --nesterov --schedule cosine
+    edu train --dataset digits --hidden 64 --epochs 20
+    edu train --data my.csv --loss mse
+
+    Ctrl-C stops at the end of the current step and saves a checkpoint; `edu train --resume DIR`
+    continues it and ends with the same weights, bit for bit, as a run that was never stopped.
+
+    A loss that becomes NaN or inf, or more than 100 times its first value, has diverged: the run
+    stops there, keeps its metrics (in --out) and exits with status 1, naming the step.
+    """
+    hyper = {k[len(HYPER):]: v for k, v in options.items() if k.startswith(HYPER) and v is not None}
+    lr = hyper.pop("lr", None)
+    options = {k: v for k, v in options.items() if not k.startswith(HYPER)}
+    try:
+        if resume is not None:
+            typed = [p for p in ctx.command.get_params(ctx) if p.name and p.name != "resume" and given(ctx, p.name)]
+            if typed:
+                raise click.UsageError(f"--resume continues with the settings saved in {resume}/config.json; "
+                                       f"leave out {typed[0].opts[0]}")
+            run, history = ex.resume(resume)
+            out = resume
+        else:
+            run, history = ex.build(run_config(ctx, optimizer, lr=lr, hyper=hyper, schedule=schedule, **options)), None
+            if out is not None:
+                ex.check_new_run_dir(out, force=force)
+                ex.write_config(run, out)
+    except (ex.ConfigError, ValueError) as exc:
+        raise usage_error(exc) from None
+
+    click.echo(ex.describe_run(run))
+    started = time.perf_counter()
+    with Progress(run.total_steps, history.steps if history else 0) as progress:
+        try:
+            history = ex.fit_run(run, history, on_step=progress.update)
+        except ex.TrainingDiverged as exc:        # reported below, after the metrics so far are saved
+            history = exc.history
+    seconds = time.perf_counter() - started
+
+    if history.stopped == "interrupted":
+        folder = Path(out) if out is not None else ex.default_run_dir(run.config)
+        try:
+            ex.save_run(run, history, folder, seconds, plot=False)
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"{history.message}, but the checkpoint could not be saved: {exc}") from None
+        click.echo(f"{history.message}; saved a checkpoint in {folder}", err=True)
+        click.echo(f"resume with: edu train --resume {shlex.quote(str(folder))}", err=True)
+        ctx.exit(130)
+    click.echo(ex.format_summary(ex.summary(run, history, seconds)))
+    if out is not None:
+        try:
+            paths = ex.save_run(run, history, out, seconds)
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"could not write the results to {out}: {exc}") from None
+        click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if history.stopped == "diverged":
+        click.echo(f"Error: {history.message}", err=True)
+        ctx.exit(1)
+
+
+@click.command("compare")
+@click.option("--optimizers", default="sgd,momentum,nesterov,adam", show_default=True,
+              help="Comma-separated optimizer names (or package.module:Class), each with its default settings.")
+@click.option("--lr", type=float, default=None,
+              help="One learning rate for all of them (default: each optimizer's own, see `edu optimizers`).")
+@run_options
+@click.option("--target-loss", type=float, default=None,
+              help="Report the steps each optimizer needs to bring the training loss to this value "
+                   "(default 0.1; 0.01 for regression).")
+@click.option("--out", type=click.Path(file_okay=False), default="runs/compare", show_default=True, metavar="DIR",
+              help="Folder for compare.png (loss curves), compare.csv (the table) and metrics-NAME.csv.")
+@click.pass_context
+def compare_command(ctx, optimizers, lr, target_loss, out, **options):
+    """Train the same model with several optimizers: same data, same initial weights, same minibatches.
+
+    \b
+    edu compare
+    edu compare --optimizers sgd,momentum,adam --dataset spiral --epochs 100
+
+    An optimizer whose loss diverges (NaN, inf, or more than 100 times its first value) stops
+    there and is marked "diverged at step N" in the table; the others still run. The exit status
+    is then 1.
+    """
+    try:
+        if lr is not None and lr <= 0:
+            raise ex.ConfigError(f"lr={lr!r} must be > 0", "--lr")
+        if target_loss is not None and not target_loss > 0:
+            raise ex.ConfigError(f"target loss {target_loss!r} must be > 0", "--target-loss")
+        names = ex.optimizer_names(optimizers)
+        config = run_config(ctx, names[0], lr=lr, **options)
+        ex.check_out_dir(out)
+        result = ex.compare(names, config, target=target_loss, on_step=None)
+    except (ex.ConfigError, ValueError) as exc:
+        raise usage_error(exc) from None
+    click.echo(result.data.describe())
+    click.echo(ex.comparison_table(result))
+    try:
+        paths = ex.save_comparison(result, out)
+    except OSError as exc:
+        raise click.ClickException(f"could not write the results to {out}: {exc}") from None
+    click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    diverged = [row for row in result.rows if row["stopped"] == "diverged"]
+    for row in diverged:
+        click.echo(f"Error: {row['optimizer']}: {row['message']}", err=True)
+    if diverged:
+        ctx.exit(1)
+
+
+@click.command("optimizers")
+@click.argument("names", nargs=-1)
+def optimizers_command(names):
+    """List the optimizers: each one's update rule and hyperparameters (or only NAMES)."""
+    blocks = []
+    for name in names or optim.names():
+        try:
+            blocks.append(ex.optimizer_help(ex.optimizer_class(name)))
+        except ex.ConfigError as exc:
+            if names:
+                raise usage_error(exc) from None
+            blocks.append(f"{name}: cannot be loaded ({exc})")
+    click.echo("\n\n".join(blocks))
