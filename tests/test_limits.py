@@ -94,3 +94,8 @@ def test_check_model_size_at_its_edge_and_bad_sizes():
     for bad in ([2], [2, 0, 1], [2, 1.5, 1], [True, 2]):
         with pytest.raises(ValueError, match="must be at least two whole numbers >= 1"):
             check_model_size(bad)
+
+
+def test_the_module_examples_hold():
+    import doctest
+    assert doctest.testmod(limits).failed == 0 and doctest.testmod(limits).attempted == 2

@@ -540,3 +540,12 @@ def test_a_read_only_folder_or_a_full_disk_is_one_line(tmp_path, monkeypatch, wh
             render_graph(classic(), tmp_path / name)
         assert str(info.value) == f"cannot write {tmp_path / name}: {fix}"
     assert list(tmp_path.iterdir()) == []                                       # nothing half-written
+
+
+def test_the_documented_bounds():
+    from tinygrad_edu.viz import graph as graph_module
+    assert (graph_module.DOT_TIMEOUT, graph_module.MAX_LAYOUT_NODES, graph_module.QUICK_LAYOUT_ABOVE) == (60.0, 5000, 100)
+    assert "MAX_LAYOUT_NODES (5000)" in render_graph.__doc__ and "DOT_TIMEOUT, 60 by default" in render_graph.__doc__
+    from tinygrad_edu.viz import expr
+    assert "MAX_LENGTH (1000)" in expr.__doc__ and "MAX_PARTS (500)" in expr.__doc__
+    assert "MAX_ELEMENTS (1,000,000)" in expr.__doc__

@@ -57,7 +57,7 @@ MAX_AUTO_CLASSES = 20
 AUTO_TASK_RULE = (f"by default the task follows the labels: whole-number labels with at most {MAX_AUTO_CLASSES} "
                   f"distinct values make a classification problem, anything else a regression problem")
 # Making or loading a data set, then splitting and standardising it, holds up to this many float64
-# copies of X and y at once (3.35 measured for the generators); the memory check counts them all.
+# copies of X and y at once (the tests measure the peak with tracemalloc); the memory check counts them all.
 WORKING_COPIES = 4
 
 
@@ -279,9 +279,9 @@ def _guess_task(y: np.ndarray) -> str:
     return "regression"
 
 
-# A CSV number needs at most 25 characters with its separator ("-1.2345678901234567e-300,"), and
-# loading holds WORKING_COPIES float64 copies of it: 32 bytes, more than its text. So a file larger
-# than the memory limit cannot fit, and is refused before it is read.
+# A number as Python or NumPy writes it (repr, or savetxt's "%.18e") takes at most 26 characters
+# and a separator, and loading holds WORKING_COPIES float64 copies of it: 32 bytes, more than its
+# text. So a file larger than the memory limit cannot fit, and is refused before it is read.
 _CSV_BYTES_PER_NUMBER = WORKING_COPIES * FLOAT_BYTES
 
 

@@ -44,8 +44,9 @@ DEFAULT_MAX_NODES = 200  # nodes a drawing shows by default (those nearest the o
 DOT_TIMEOUT = 60.0        # seconds render_graph lets `dot` lay out a drawing before stopping it
 MAX_LAYOUT_NODES = 5000   # render_graph refuses larger drawings: dot's layout time grows faster than the node count
 # Above this many nodes, drawings cap the iterations of dot's network-simplex placement
-# (nslimit, nslimit1). A sum of 100 products of the same a and b, drawn at 200 nodes, took
-# dot 27 s of CPU without the cap and 0.7 s with it; smaller drawings keep dot's full layout.
+# (nslimit, nslimit1): where one value feeds many ops (a sum of a*b repeated 100 times), its
+# long edges make the uncapped placement the slowest part of the layout by far. Smaller
+# drawings keep dot's full, tidiest layout.
 QUICK_LAYOUT_ABOVE = 100
 _QUICK_LAYOUT = {"nslimit": "2", "nslimit1": "2"}
 
