@@ -1,5 +1,9 @@
 """tinygrad_edu.data: generators from a seed, the shipped digits, user files, split, scaling, batches."""
+import io
 import os
+import threading
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -327,7 +331,6 @@ def test_empty_and_object_npz_arrays_are_named_in_one_line(tmp_path, X, y, messa
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_fifo_or_a_device_is_refused_before_it_is_opened(tmp_path):
-    import threading
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     outcome = {}
@@ -391,7 +394,6 @@ def test_the_limit_is_exact_and_can_be_raised(monkeypatch):
 
 
 def _peak(fn) -> int:
-    import tracemalloc
     tracemalloc.start()
     try:
         fn()
@@ -413,8 +415,6 @@ def test_preparing_a_data_set_takes_at_most_the_working_copies_the_check_counts(
 
 
 def test_an_npz_declaring_750000_by_1000_zeros_is_refused_from_its_headers(tmp_path, monkeypatch, default_limit):
-    import io
-    import zipfile
     path = tmp_path / "zeros.npz"
     with zipfile.ZipFile(path, "w") as archive:            # headers only: what a 5.8 MB file of zeros declares
         for key, shape in (("X", (750000, 1000)), ("y", (750000,))):

@@ -1,4 +1,6 @@
 """tinygrad_edu.limits: the memory budget, its setting, and the model-size check."""
+import doctest
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -97,5 +99,4 @@ def test_check_model_size_at_its_edge_and_bad_sizes():
 
 
 def test_the_module_examples_hold():
-    import doctest
     assert doctest.testmod(limits).failed == 0 and doctest.testmod(limits).attempted == 2

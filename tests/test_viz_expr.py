@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinygrad_edu.ops as ops
 from tinygrad_edu import Tensor
 from tinygrad_edu.viz import ExpressionError, parse_expression
-from tinygrad_edu.viz.expr import MAX_ELEMENTS, MAX_LENGTH, MAX_PARTS
+from tinygrad_edu.viz.expr import MAX_ELEMENTS, MAX_LENGTH, MAX_PARTS, _matmul_shape
 
 
 def test_classic_example_values_and_gradients():
@@ -193,7 +194,6 @@ def test_results_that_would_grow_past_the_limit_are_refused_before_they_are_comp
     outer = parse_expression("a.reshape(-1, 1) * a", {"a": a})                     # 1000 × 1000: at the limit
     assert outer.shape == (1000, 1000) and outer.data[3, 7] == 21.0
     big = np.arange(1001.0)
-    import tinygrad_edu.ops as ops
     monkeypatch.setattr(ops, "mul", lambda *args: pytest.fail("the product was computed"))
     for text, shape in (("a.reshape(-1, 1) * a", "(1001, 1) * (1001,) would have shape (1001, 1001)"),
                         ("a.reshape(-1, 1) @ a.reshape(1, -1)", "(1001, 1) @ (1, 1001) would have shape (1001, 1001)")):
@@ -208,7 +208,6 @@ def test_results_that_would_grow_past_the_limit_are_refused_before_they_are_comp
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.lists(st.integers(1, 3), min_size=1, max_size=3))
 def test_the_matmul_shape_rule_is_numpys(a, b):
-    from tinygrad_edu.viz.expr import _matmul_shape
     try:
         expected = np.matmul(np.zeros(a), np.zeros(b)).shape
     except ValueError:

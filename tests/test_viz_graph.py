@@ -13,7 +13,10 @@ import pytest
 
 from tinygrad_edu import Tensor, name_scope
 from tinygrad_edu.viz import draw_graph, draw_scalar_graph, mlp_loss_graph, parse_expression, render_graph
-from tinygrad_edu.viz.graph import GraphError
+from tinygrad_edu import io as io_module
+from tinygrad_edu.viz import expr
+from tinygrad_edu.viz import graph as graph_module
+from tinygrad_edu.viz.graph import QUICK_LAYOUT_ABOVE, GraphError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 CLASSIC = ("e = a*b; d = e + c; L = d * f", {"a": 2, "b": -3, "c": 10, "f": -2})
@@ -422,7 +425,6 @@ def test_a_cut_drawing_says_how_many_nodes_were_left_out_and_how_to_draw_more(tm
 
 
 def test_large_drawings_get_the_quick_layout_small_ones_keep_the_full_one():
-    from tinygrad_edu.viz.graph import QUICK_LAYOUT_ABOVE
     y = chain(100)
     assert "nslimit" not in draw_graph(y, max_nodes=QUICK_LAYOUT_ABOVE).source
     quick = draw_graph(y, max_nodes=QUICK_LAYOUT_ABOVE + 1).source
@@ -494,7 +496,6 @@ def test_the_real_dot_is_killed_at_the_timeout_and_the_sum_of_100_renders(tmp_pa
 
 
 def test_drawings_too_large_to_lay_out_are_refused_before_dot_runs(tmp_path, monkeypatch):
-    from tinygrad_edu.viz import graph as graph_module
     monkeypatch.setattr(graph_module.subprocess, "run", lambda *a, **k: pytest.fail("dot was started"))
     with pytest.raises(GraphError) as info:
         render_graph(chain(3000), tmp_path / "g.svg", max_nodes=5001)
@@ -507,7 +508,6 @@ def test_drawings_too_large_to_lay_out_are_refused_before_dot_runs(tmp_path, mon
 
 def test_an_existing_folder_and_an_over_long_name_are_one_line(tmp_path, monkeypatch):
     (tmp_path / "g.svg").mkdir()
-    from tinygrad_edu.viz import graph as graph_module
     with monkeypatch.context() as m:                   # refused before dot spends any time on it
         m.setattr(graph_module.subprocess, "run", lambda *a, **k: pytest.fail("dot was started"))
         with pytest.raises(GraphError) as info:
@@ -529,7 +529,6 @@ def test_an_existing_folder_and_an_over_long_name_are_one_line(tmp_path, monkeyp
 ])
 def test_a_read_only_folder_or_a_full_disk_is_one_line(tmp_path, monkeypatch, where, code, fix):
     # As root a chmod'ed folder stays writable, and no disk here is full: the system call fails instead.
-    from tinygrad_edu import io as io_module
 
     def fail(*args, **kwargs):
         raise OSError(code, os.strerror(code))
@@ -543,9 +542,7 @@ def test_a_read_only_folder_or_a_full_disk_is_one_line(tmp_path, monkeypatch, wh
 
 
 def test_the_documented_bounds():
-    from tinygrad_edu.viz import graph as graph_module
     assert (graph_module.DOT_TIMEOUT, graph_module.MAX_LAYOUT_NODES, graph_module.QUICK_LAYOUT_ABOVE) == (60.0, 5000, 100)
     assert "MAX_LAYOUT_NODES (5000)" in render_graph.__doc__ and "DOT_TIMEOUT, 60 by default" in render_graph.__doc__
-    from tinygrad_edu.viz import expr
     assert "MAX_LENGTH (1000)" in expr.__doc__ and "MAX_PARTS (500)" in expr.__doc__
     assert "MAX_ELEMENTS (1,000,000)" in expr.__doc__
