@@ -80,8 +80,9 @@ def test_the_first_command_trains_on_moons_with_momentum():
     assert result.exit_code == 0 and result.output.startswith("moons: ") and "Momentum(lr=0.05" in result.output
 
 
-def stubs(tmp_path, uid: int, brew: bool, dot: bool, fail: str = "") -> dict:
-    """A PATH of fake commands that log their arguments: id, sudo, apt-get, brew, dot, pip, python."""
+def stubs(tmp_path, uid: int, brew: bool, dot: bool, fail: str = "", chromium: bool = False) -> dict:
+    """A PATH of fake commands that log their arguments: id, sudo, apt-get (not beside brew: macOS has
+    none), brew, dot, chromium, pip, python."""
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     log = tmp_path / "log"
@@ -92,7 +93,10 @@ def stubs(tmp_path, uid: int, brew: bool, dot: bool, fail: str = "") -> dict:
     (bin_ / "id").write_text(f"#!/bin/sh\necho {uid}\n")
     (bin_ / "id").chmod(0o755)
     fake("sudo", 'exec "$@"')
-    fake("apt-get", f'[ "$1" = "{fail}" ] && exit 100; exit 0')
+    if not brew:
+        fake("apt-get", f'[ "$1" = "{fail}" ] && exit 100; exit 0')
+    if chromium:
+        fake("chromium")
     fake("pip")
     fake("python", f'[ "$*" = "-m pytest" ] && exit {5 if fail == "pytest" else 0}; exit 0')
     if brew:
@@ -133,17 +137,20 @@ def test_command_2_stops_when_the_install_fails(tmp_path):
     assert code != 0 and log == ["apt-get update"]                # no install, no pip, no tests
 
 
-@pytest.mark.parametrize("uid, brew, calls", [
-    (0, False, ["apt-get update -qq", "apt-get install -y -qq graphviz"]),
-    (1000, False, ["sudo apt-get update -qq", "apt-get update -qq",
-                   "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz",
-                   "apt-get install -y -qq graphviz"]),
-    (501, True, ["brew install graphviz"]),
-], ids=["root", "sudo", "brew"])
-def test_ci_installs_graphviz_the_same_ways_then_runs_the_tests(tmp_path, uid, brew, calls):
+@pytest.mark.parametrize("uid, brew, dot, chromium, calls", [
+    (0, False, False, False, ["apt-get update -qq", "apt-get install -y -qq graphviz chromium"]),
+    (1000, False, False, False, ["sudo apt-get update -qq", "apt-get update -qq",
+                                 "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium",
+                                 "apt-get install -y -qq graphviz chromium"]),
+    (0, False, True, False, ["apt-get update -qq", "apt-get install -y -qq chromium"]),
+    (0, False, True, True, []),
+    (501, True, False, False, ["brew install graphviz"]),
+], ids=["root", "sudo", "dot-there", "both-there", "brew"])
+def test_ci_installs_graphviz_and_chromium_the_same_ways_then_runs_the_tests(tmp_path, uid, brew, dot, chromium,
+                                                                             calls):
     (tmp_path / ".ci").mkdir()
     shutil.copy(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")      # it works in its own checkout: this copy
-    env = stubs(tmp_path, uid, brew, dot=False)
+    env = stubs(tmp_path, uid, brew, dot=dot, chromium=chromium)
     code, log = run_line("bash", str(tmp_path / ".ci" / "run"), env, tmp_path)
     assert code == 0
     assert log == calls + ["python -m pip install --quiet --disable-pip-version-check -e .[dev]", "python -m pytest"]
@@ -174,7 +181,7 @@ def test_counts_the_readme_states():
 
 def test_the_engine_is_two_files_that_import_nothing_else_of_the_package():
     assert "The engine fits in two files" in " ".join(README.split())
-    for name in ("tensor.py", "ops.py"):
+    for name in ("tensor.py", "ops.py", "threads.py"):
         tree = ast.parse((ROOT / "tinygrad_edu" / name).read_text(encoding="utf-8"))
         inside = set()
         for node in ast.walk(tree):
@@ -182,8 +189,9 @@ def test_the_engine_is_two_files_that_import_nothing_else_of_the_package():
                 inside |= {node.module} if node.module else {alias.name for alias in node.names}
             elif isinstance(node, ast.Import):
                 inside |= {alias.name for alias in node.names if alias.name.startswith("tinygrad_edu")}
-        assert inside <= {"tensor", "ops"}, (name, inside)
-    assert "The core (`tensor.py`, `ops.py`) imports nothing else from the package." in README
+        assert inside <= {"tensor", "ops", "threads"}, (name, inside)
+    assert ("The core (`tensor.py`, `ops.py`, and `threads.py`, which picks the BLAS threads of each product) "
+            "imports nothing else from the package.") in " ".join(README.split())
 
 
 def test_the_edu_table_names_every_dataset_and_landscape():

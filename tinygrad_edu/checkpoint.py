@@ -8,8 +8,9 @@ A checkpoint holds flat name → array dictionaries, each under its own prefix:
     extra/<name>       anything else the caller needs (e.g. the training history so far)
     meta               a JSON text: where training stopped, the run's settings, ...
 
-It is written atomically (a crash leaves the old file or the new one, never half of one)
-and read with allow_pickle=False: a checkpoint can hold numbers and text, never code.
+It is written atomically (a crash leaves the old file or the new one, never half of one), with
+its entries in a fixed order ("format", "meta", then the rest sorted by name), and read with
+allow_pickle=False: a checkpoint can hold numbers and text, never code.
 
 >>> save_checkpoint("model.npz", model, optimizer, meta={"epoch": 3})
 >>> ckpt = load_checkpoint("model.npz")
@@ -64,12 +65,14 @@ def save_checkpoint(path, model=None, optimizer=None, schedule=None, meta: Optio
                 scalars.append(key)          # restore it as the Python value it was, not a 0-d array
             arrays[key] = array
     try:
-        meta_text = json.dumps({"meta": dict(meta or {}), "scalars": scalars}, sort_keys=True, allow_nan=True)
+        meta_text = json.dumps({"meta": dict(meta or {}), "scalars": sorted(scalars)}, sort_keys=True,
+                               allow_nan=True)
     except TypeError as exc:
         raise CheckpointError(f"save_checkpoint: meta must hold only JSON values (numbers, strings, lists, "
                               f"dicts): {exc}") from None
-    arrays["format"] = np.array(FORMAT)
-    arrays["meta"] = np.array(meta_text)
+    # Entries in a fixed order (sorted by name), whatever order the states were built in: the same
+    # run writes the same archive, byte for byte, whether or not it was resumed on the way.
+    arrays = {"format": np.array(FORMAT), "meta": np.array(meta_text), **dict(sorted(arrays.items()))}
     path = Path(path)
     try:
         return atomic_save_npz(path, arrays)

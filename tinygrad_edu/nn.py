@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from . import tensor as _tensor
+from . import threads
 from .tensor import ShapeError, Tensor
 
 __all__ = ["Module", "Linear", "linear", "ReLU", "Tanh", "Sigmoid", "Sequential", "MLP", "manual_seed",
@@ -249,13 +250,13 @@ def linear(x, W: Tensor, b: Tensor | None = None) -> Tensor:
     if x.data.ndim != 2 or W.data.ndim != 2 or x.data.shape[1] != W.data.shape[0] or \
             (b is not None and b.data.shape != W.data.shape[1:]):
         return _linear_other_shapes(x, W, b)
-    out = x.data @ W.data
+    out = threads.matmul(x.data, W.data)
     if b is not None:
         out += b.data  # in place, in x @ W's dtype
 
     def backward(g):
-        gx = g @ W.data.T if x.requires_grad else None
-        gW = x.data.T @ g if W.requires_grad else None
+        gx = threads.matmul(g, W.data.T) if x.requires_grad else None
+        gW = threads.matmul(x.data.T, g) if W.requires_grad else None
         return (gx, gW) if b is None else (gx, gW, g.sum(axis=0) if b.requires_grad else None)
     return Tensor._result(out, (x, W) if b is None else (x, W, b), "linear", backward)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import threads
 from .tensor import ShapeError, Tensor
 
 _result = Tensor._result
@@ -161,14 +162,14 @@ def matmul(a, b) -> Tensor:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: inner dimensions {k_a} and {k_b} differ; "
                          f"transpose or reshape one operand")
     try:
-        out = a.data @ b.data
+        out = threads.matmul(a.data, b.data)
     except ValueError:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast") from None
 
     def backward(g):
         if len(a_shape) == 2 and len(b_shape) == 2:  # the common case, kept fast
-            return (g @ b.data.T if a.requires_grad else None,
-                    a.data.T @ g if b.requires_grad else None)
+            return (threads.matmul(g, b.data.T) if a.requires_grad else None,
+                    threads.matmul(a.data.T, g) if b.requires_grad else None)
         a2 = a.data if a.ndim > 1 else a.data[None, :]
         b2 = b.data if b.ndim > 1 else b.data[:, None]
         if a.ndim == 1 and b.ndim == 1:
@@ -177,8 +178,8 @@ def matmul(a, b) -> Tensor:
             g = np.expand_dims(g, -2)
         elif b.ndim == 1:
             g = np.expand_dims(g, -1)
-        ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape) if a.requires_grad else None
-        gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape) if b.requires_grad else None
+        ga = unbroadcast(threads.matmul(g, b2.swapaxes(-1, -2)), a2.shape) if a.requires_grad else None
+        gb = unbroadcast(threads.matmul(a2.swapaxes(-1, -2), g), b2.shape) if b.requires_grad else None
         return (None if ga is None else np.reshape(ga, a.shape),
                 None if gb is None else np.reshape(gb, b.shape))
     return _result(out, (a, b), "matmul", backward)

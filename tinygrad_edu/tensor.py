@@ -149,6 +149,17 @@ class Tensor:
         return out
 
     @staticmethod
+    def from_op(data, inputs: Sequence["Tensor"], op: str, backward: Callable) -> "Tensor":
+        """A new op's output: `data` (a float ndarray) computed from `inputs` by the op named `op`.
+
+        ``backward(g)`` receives ∂L/∂out (shaped like `data`) and returns one gradient per
+        input, in the order of `inputs`, each shaped like its input (None where the input
+        does not require grad). Capture the inputs in the closure, never the output, so the
+        graph is freed by reference counting. Every built-in op in ops.py is made this way.
+        """
+        return Tensor._result(np.asarray(data), tuple(inputs), op, backward)
+
+    @staticmethod
     def _wrap(x, dtype: np.dtype) -> "Tensor":
         """A constant operand (number or array) as a Tensor of `dtype`, without copying when possible."""
         if isinstance(x, Tensor):

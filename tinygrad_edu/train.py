@@ -25,7 +25,8 @@ When training goes wrong:
     loss (a diverged one stops the run before that step's update) and the training set's loss
     after each epoch. The exception's one-line message names the step and suggests a smaller
     learning rate; exc.history holds the metrics up to there (history.stopped == "diverged").
-  - Ctrl-C (SIGINT) finishes the current step and returns with history.stopped == "interrupted";
+  - Ctrl-C (SIGINT) finishes the current step and returns with history.stopped == "interrupted"
+    (a Ctrl-C after the last step lets the run finish; `deferred_signals` tells which signal came);
     the model, optimizer and schedule are then at a clean step boundary and can be saved and
     resumed (pass the returned history back to `fit`) to end with the very same weights.
 """
@@ -44,7 +45,7 @@ from . import nn
 from .data import Dataset, batches, closest_names, n_batches
 from .tensor import Tensor, no_grad
 
-__all__ = ["fit", "History", "Loss", "get_loss", "loss_names", "evaluate", "TrainingError", "TrainingDiverged",
+__all__ = ["fit", "deferred_signals", "Signals", "History", "Loss", "get_loss", "loss_names", "evaluate", "TrainingError", "TrainingDiverged",
            "DIVERGE_FACTOR", "has_diverged", "counted"]
 
 DIVERGE_FACTOR = 100.0   # a loss more than this many times the run's first loss has diverged
@@ -191,11 +192,34 @@ class History:
 
     @classmethod
     def from_arrays(cls, arrays: dict) -> "History":
-        h = cls(steps_per_epoch=int(arrays["steps_per_epoch"]), stopped=str(arrays.get("stopped", "")),
-                message=str(arrays.get("message", "")))
+        """The History `to_arrays` saved, checked first: a damaged one is a one-line TrainingError."""
+        def fail(problem):
+            raise TrainingError(f"the saved history is damaged ({problem})")
+        for name in cls.STEP_FIELDS + cls.EPOCH_FIELDS + ("steps_per_epoch",):
+            if name not in arrays:
+                fail(f"no {name}")
+        spe = np.asarray(arrays["steps_per_epoch"])
+        if spe.ndim != 0 or spe.dtype.kind not in "iu" or int(spe) < 1:
+            fail(f"steps_per_epoch = {spe.tolist()!r}, not a whole number >= 1")
+        h = cls(steps_per_epoch=int(spe))
+        for name in ("stopped", "message"):
+            value = np.asarray(arrays.get(name, ""))
+            if value.ndim != 0 or value.dtype.kind != "U":
+                fail(f"{name} is not a text")
+            setattr(h, name, str(value))
         for name in cls.STEP_FIELDS + cls.EPOCH_FIELDS:
-            values = np.asarray(arrays[name]).tolist()
-            setattr(h, name, [int(v) for v in values] if name in ("epoch", "step") else values)
+            values = np.asarray(arrays[name])
+            if values.ndim != 1 or values.dtype.kind not in "fiu":
+                fail(f"{name} has shape {values.shape} and type {values.dtype}, not a list of numbers")
+            setattr(h, name, [int(v) for v in values] if name in ("epoch", "step") else values.tolist())
+        for fields in (cls.STEP_FIELDS, cls.EPOCH_FIELDS):
+            lengths = {len(getattr(h, f)) for f in fields}
+            if len(lengths) > 1:
+                fail(f"{', '.join(fields)} have different lengths {sorted(lengths)}")
+        evaluations = h.steps // h.steps_per_epoch + 1       # epoch 0 and one per finished epoch
+        if h.epoch != list(range(evaluations)) or h.step != [e * h.steps_per_epoch for e in range(evaluations)]:
+            fail(f"{h.steps} steps of {h.steps_per_epoch} per epoch need evaluations after epochs 0 to "
+                 f"{evaluations - 1}, it has {len(h.epoch)}")
         return h
 
     def to_csv(self) -> str:
@@ -231,27 +255,61 @@ def evaluate(model, loss: Loss, X: np.ndarray, y: np.ndarray) -> tuple:
 
 # ----- Ctrl-C at a step boundary --------------------------------------------------------------
 
+class Signals:
+    """What `deferred_signals` caught: the first signal's number (None: none yet) and how many came."""
+
+    def __init__(self, stop_on_second: bool):
+        self.signum: Optional[int] = None
+        self.count = 0
+        self.stop_on_second = stop_on_second
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name if self.signum is not None else ""
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's status for a process ended by the signal: 128 + its number (130 for SIGINT)."""
+        return 128 + (self.signum if self.signum is not None else signal.SIGINT)
+
+    def handler(self, signum, frame):
+        self.count += 1
+        if self.signum is None:
+            self.signum = signum
+        elif self.stop_on_second and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+
+
+_active: list = []     # the Signals of the deferred_signals blocks now open (outermost first)
+
+
 @contextlib.contextmanager
-def _deferred_interrupt():
-    """Turn the first Ctrl-C into a flag checked between steps, so no step is left half done.
+def deferred_signals(signums=(signal.SIGINT,), stop_on_second: bool = True, ignore_after: bool = False):
+    """Turn signals into a flag that the training loop checks between steps, so no step is left half done.
 
-    A second Ctrl-C interrupts at once (the default behaviour). Outside the main thread
-    (where Python cannot install signal handlers) Ctrl-C is not deferred.
+    Inside `fit` alone only Ctrl-C (SIGINT) is deferred, and a second Ctrl-C interrupts at once, as
+    in any Python program. The `edu` command opens an outer block for SIGINT, SIGTERM and SIGHUP
+    with stop_on_second=False: every signal waits until the run is saved, so the save always
+    finishes; a `fit` inside it shares the outer flag. With ignore_after=True (the command: it
+    exits right after the block), once a signal has come the signals are ignored after the block,
+    so one more Ctrl-C cannot turn the clean exit into a traceback or a kill. Outside the main
+    thread (where Python cannot install signal handlers) nothing is deferred.
     """
-    flag = {"set": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
+    if _active:
+        yield _active[-1]
         return
-
-    def handler(signum, frame):
-        flag["set"] = True
-        signal.signal(signal.SIGINT, previous)   # a second Ctrl-C stops at once
-
-    previous = signal.signal(signal.SIGINT, handler)
+    caught = Signals(stop_on_second)
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = {s: signal.signal(s, caught.handler) for s in signums}
+    _active.append(caught)
     try:
-        yield flag
+        yield caught
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _active.pop()
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_IGN if ignore_after and caught.signum is not None else handler)
 
 
 # ----- the loop ---------------------------------------------------------------------------------
@@ -315,11 +373,13 @@ def fit(model, optimizer, data: Dataset, epochs: int, batch_size: int, loss: Uni
     watch = _Divergence(history, optimizer, diverge_factor)
     in_step = False
     # Overflow on the way to divergence is expected and reported once, as TrainingDiverged, not as warnings.
-    with _deferred_interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+    with deferred_signals() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         try:
             for epoch in range(start_epoch, epochs):
                 skip = start_batch if epoch == start_epoch else 0
                 for xb, yb in batches(X, y, batch_size, seed=[seed, epoch], start=skip):
+                    if interrupt.signum is not None:   # checked before a step: a signal after the last one
+                        raise KeyboardInterrupt        # lets the run finish
                     in_step = True
                     _step(model, optimizer, loss, xb, yb, norms, history, watch)
                     if schedule is not None:
@@ -331,8 +391,6 @@ def fit(model, optimizer, data: Dataset, epochs: int, batch_size: int, loss: Uni
                     in_step = False
                     if on_step is not None:
                         on_step(history)
-                    if interrupt["set"]:
-                        raise KeyboardInterrupt
         except KeyboardInterrupt:
             if in_step:      # stopped inside a step: the state is half updated, nothing clean to save
                 raise

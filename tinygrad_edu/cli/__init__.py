@@ -9,9 +9,12 @@ It is installed as `edu`; `python -m tinygrad_edu` and `python cli.py` (in a che
 """
 from __future__ import annotations
 
+from . import _startup  # first: Ctrl-C while the rest loads is one line, not a traceback  # isort: skip
+
 import click
 
 from .ablate import ablate_command, landscape_command
+from .diagnose import diagnose_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
 
@@ -30,8 +33,10 @@ cli.add_command(optimizers_command)
 cli.add_command(ablate_command)
 cli.add_command(landscape_command)
 cli.add_command(graph_command)
+cli.add_command(diagnose_command)
 
 
 def main() -> None:
     """The `edu` console script."""
+    _startup.restore()
     cli(prog_name="edu")

@@ -1,11 +1,16 @@
 """What every command shares: library errors as usage errors, --out paths, figures, option sources."""
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
 
 from ..viz.plots import save_figure
+
+
+# The signals that stop a command cleanly (saving what it has): Ctrl-C, `kill`, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def usage_error(exc) -> click.UsageError:

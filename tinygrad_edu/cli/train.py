@@ -1,6 +1,7 @@
 """`edu train`, `edu compare`, `edu optimizers`: click wrappers over tinygrad_edu.experiments."""
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 import time
@@ -10,7 +11,8 @@ import click
 
 from .. import experiments as ex
 from .. import optim
-from ._common import given, peek_option, usage_error
+from ..train import deferred_signals
+from ._common import STOP_SIGNALS, given, peek_option, usage_error
 
 DEFAULT_OPTIMIZER = "momentum"
 HYPER = "hyper__"   # prefix of the parameter names of an optimizer's own options
@@ -51,15 +53,20 @@ class OptimizerCommand(click.Command):
     """`edu train`: the chosen optimizer's hyperparameters become options (--momentum, --betas, ...).
 
     The value of --optimizer is read from the raw arguments first, so that
-    `edu train --optimizer adam --help` lists Adam's options.
+    `edu train --optimizer adam --help` lists Adam's options. With --resume DIR and no
+    --optimizer, the options are those of the optimizer saved in DIR only when it is a built-in
+    or registered one: nothing a run folder names is imported, not even for --help.
+    (A --optimizer given with --resume is loaded only by the resume, once its file is checked.)
     """
 
     def parse_args(self, ctx, args):
-        name = peek_option(args, "--optimizer")
         resume = peek_option(args, "--resume")
-        if name is None and resume is not None:
-            name = ex.saved_optimizer(resume)
-        ctx.meta["edu.optimizer"] = name or DEFAULT_OPTIMIZER
+        if resume is not None:
+            # A resumed run takes no hyperparameter options, so nothing is loaded to list them: a
+            # --optimizer of code is loaded by resume, after its file's SHA-256 is checked.
+            ctx.meta["edu.optimizer"] = ex.saved_optimizer(resume)   # None: the options every optimizer has
+        else:
+            ctx.meta["edu.optimizer"] = peek_option(args, "--optimizer") or DEFAULT_OPTIMIZER
         return super().parse_args(ctx, args)
 
     def get_params(self, ctx):
@@ -162,8 +169,10 @@ class Progress:
 
 @click.command("train", cls=OptimizerCommand)
 @click.option("--optimizer", default=DEFAULT_OPTIMIZER, show_default=True,
-              help="An optimizer name (see `edu optimizers`) or package.module:Class. Its own hyperparameters "
-                   "become options: `edu train --optimizer adam --help` lists them.")
+              help="An optimizer name (see `edu optimizers`), package.module:Class or FILE.py:Class. Its own "
+                   "hyperparameters become options: `edu train --optimizer adam --help` lists them. A run made "
+                   "with package.module:Class or FILE.py:Class resumes only if you name it again with --resume "
+                   "(a run folder never makes edu run code), and only if its file is unchanged (SHA-256).")
 @click.option("--schedule", default=None,
               help="Learning-rate schedule: constant, step:STEPS[:GAMMA], exp:GAMMA, cosine[:MIN_LR], "
                    "warmup:STEPS[:SCHEDULE].")
@@ -176,8 +185,12 @@ class Progress:
 @click.option("--force", is_flag=True,
               help="Replace the run already in --out (its config.json, metrics.csv, model.npz, loss.png); "
                    "without it, edu train refuses to overwrite a run.")
+@click.option("--checkpoint-every", type=click.IntRange(min=0), default=ex.CHECKPOINT_EVERY, show_default=True,
+              metavar="STEPS",
+              help="Save a checkpoint every STEPS steps (0: only when stopped), so that even a killed run can "
+                   "be resumed; without --out, in a new folder under runs/.")
 @click.pass_context
-def train_command(ctx, optimizer, schedule, out, resume, force, **options):
+def train_command(ctx, optimizer, schedule, out, resume, force, checkpoint_every, **options):
     """Train an MLP on a data set and report the loss and accuracy.
 
     \b
@@ -187,59 +200,101 @@ def train_command(ctx, optimizer, schedule, out, resume, force, **options):
     edu train --dataset digits --hidden 64 --epochs 20
     edu train --data my.csv --loss mse
 
-    Ctrl-C stops at the end of the current step and saves a checkpoint; `edu train --resume DIR`
-    continues it and ends with the same weights, bit for bit, as a run that was never stopped.
+    Ctrl-C (or SIGTERM, SIGHUP) stops at the end of the current step and saves a checkpoint,
+    however often it is pressed; `edu train --resume DIR` continues it and ends with the same
+    weights, bit for bit, as a run that was never stopped. The exit status is then 128 + the
+    signal's number: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
 
     A loss that becomes NaN or inf, or more than 100 times its first value, has diverged: the run
     stops there, keeps its metrics (in --out) and exits with status 1, naming the step.
     """
+    with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals, contextlib.ExitStack() as locks:
+        _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options)
+
+
+def _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options):
     hyper = {k[len(HYPER):]: v for k, v in options.items() if k.startswith(HYPER) and v is not None}
     lr = hyper.pop("lr", None)
     options = {k: v for k, v in options.items() if not k.startswith(HYPER)}
     try:
         if resume is not None:
-            typed = [p for p in ctx.command.get_params(ctx) if p.name and p.name != "resume" and given(ctx, p.name)]
+            typed = [p for p in ctx.command.get_params(ctx) if p.name not in (None, "resume", "optimizer",
+                                                                              "checkpoint_every")
+                     and given(ctx, p.name)]
             if typed:
                 raise click.UsageError(f"--resume continues with the settings saved in {resume}/config.json; "
                                        f"leave out {typed[0].opts[0]}")
-            run, history = ex.resume(resume)
+            ex.check_resume_dir(resume)
+            locks.enter_context(ex.RunLock(resume, "--resume"))
+            run, history = ex.resume(resume, optimizer=optimizer if given(ctx, "optimizer") else None)
             out = resume
         else:
             run, history = ex.build(run_config(ctx, optimizer, lr=lr, hyper=hyper, schedule=schedule, **options)), None
             if out is not None:
+                ex.check_out_dir(out)
+                locks.enter_context(ex.RunLock(out))
                 ex.check_new_run_dir(out, force=force)
                 ex.write_config(run, out)
     except (ex.ConfigError, ValueError) as exc:
         raise usage_error(exc) from None
+    if signals.signum is not None:
+        click.echo(f"Error: stopped by {signals.name} before training started; nothing was trained", err=True)
+        ctx.exit(signals.exit_status)
+
+    folder = {"path": Path(out) if out is not None else None}
+
+    def run_folder() -> Path:
+        """--out, or (for a run without it) a new folder under runs/, made and locked on first use."""
+        if folder["path"] is None:
+            folder["path"] = ex.new_run_dir(run.config)
+            locks.enter_context(ex.RunLock(folder["path"]))
+        return folder["path"]
 
     click.echo(ex.describe_run(run))
     started = time.perf_counter()
     with Progress(run.total_steps, history.steps if history else 0) as progress:
+        def on_step(h):
+            progress.update(h)
+            if checkpoint_every and h.steps % checkpoint_every == 0 and h.steps < run.total_steps:
+                ex.save_progress(run, h, run_folder())
         try:
-            history = ex.fit_run(run, history, on_step=progress.update)
+            history = ex.fit_run(run, history, on_step=on_step)
         except ex.TrainingDiverged as exc:        # reported below, after the metrics so far are saved
             history = exc.history
+        except (OSError, ex.ckpt_io.CheckpointError, ex.ConfigError) as exc:   # a periodic checkpoint failed
+            raise click.ClickException(f"could not save a checkpoint in {folder['path']}: {exc}") from None
     seconds = time.perf_counter() - started
 
     if history.stopped == "interrupted":
-        folder = Path(out) if out is not None else ex.default_run_dir(run.config)
+        where = run_folder()
         try:
-            ex.save_run(run, history, folder, seconds, plot=False)
+            ex.save_run(run, history, where, seconds, plot=False)
         except (OSError, ValueError) as exc:
             raise click.ClickException(f"{history.message}, but the checkpoint could not be saved: {exc}") from None
-        click.echo(f"{history.message}; saved a checkpoint in {folder}", err=True)
-        click.echo(f"resume with: edu train --resume {shlex.quote(str(folder))}", err=True)
-        ctx.exit(130)
+        by = "" if signals.signum in (None, 2) else f"{signals.name}: "
+        click.echo(f"{by}{history.message}; saved a checkpoint in {where}", err=True)
+        click.echo(f"resume with: edu train --resume {shlex.quote(str(where))}{_optimizer_hint(run)}", err=True)
+        ctx.exit(signals.exit_status)
     click.echo(ex.format_summary(ex.summary(run, history, seconds)))
-    if out is not None:
+    if folder["path"] is not None:
         try:
-            paths = ex.save_run(run, history, out, seconds)
+            paths = ex.save_run(run, history, folder["path"], seconds)
         except (OSError, ValueError) as exc:
-            raise click.ClickException(f"could not write the results to {out}: {exc}") from None
+            raise click.ClickException(f"could not write the results to {folder['path']}: {exc}") from None
         click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if signals.signum is not None:         # came after the last step: the run is complete and saved
+        saved = f"; it was saved in {folder['path']}" if folder["path"] is not None else ""
+        click.echo(f"Error: stopped by {signals.name} after the run had finished{saved}", err=True)
+        ctx.exit(signals.exit_status)
     if history.stopped == "diverged":
         click.echo(f"Error: {history.message}", err=True)
         ctx.exit(1)
+
+
+def _optimizer_hint(run) -> str:
+    """' --optimizer X' when resuming needs the user to name the optimizer again (code outside the registry)."""
+    name = run.config.optimizer
+    return "" if optim.registry.registered(name) is not None else f" --optimizer {shlex.quote(name)}"
 
 
 @click.command("compare")
@@ -263,8 +318,14 @@ def compare_command(ctx, optimizers, lr, target_loss, out, **options):
 
     An optimizer whose loss diverges (NaN, inf, or more than 100 times its first value) stops
     there and is marked "diverged at step N" in the table; the others still run. The exit status
-    is then 1.
+    is then 1. Ctrl-C (or SIGTERM, SIGHUP) stops the comparison: the table so far is printed,
+    nothing is written, and the exit status is 128 + the signal's number (130 for Ctrl-C).
     """
+    with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals:
+        _compare(ctx, signals, optimizers, lr, target_loss, out, options)
+
+
+def _compare(ctx, signals, optimizers, lr, target_loss, out, options):
     try:
         if lr is not None and lr <= 0:
             raise ex.ConfigError(f"lr={lr!r} must be > 0", "--lr")
@@ -278,16 +339,31 @@ def compare_command(ctx, optimizers, lr, target_loss, out, **options):
         raise usage_error(exc) from None
     click.echo(result.data.describe())
     click.echo(ex.comparison_table(result))
+    stopped = next((row for row in result.rows if row["stopped"] == "interrupted"), None)
+    if stopped is not None or (signals.signum is not None and len(result.rows) < len(names)):
+        during = f" during {stopped['optimizer']} ({stopped['message']})" if stopped else ""
+        click.echo(f"Error: stopped by {signals.name or 'SIGINT'}{during}: the table above is partial "
+                   f"({counted_rows(result, names)}) and nothing was written to {out}", err=True)
+        ctx.exit(signals.exit_status)
     try:
         paths = ex.save_comparison(result, out)
     except OSError as exc:
         raise click.ClickException(f"could not write the results to {out}: {exc}") from None
     click.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if signals.signum is not None:
+        click.echo(f"Error: stopped by {signals.name} after the comparison had finished; its results were "
+                   f"written in full", err=True)
+        ctx.exit(signals.exit_status)
     diverged = [row for row in result.rows if row["stopped"] == "diverged"]
     for row in diverged:
         click.echo(f"Error: {row['optimizer']}: {row['message']}", err=True)
     if diverged:
         ctx.exit(1)
+
+
+def counted_rows(result, names) -> str:
+    done = sum(row["stopped"] != "interrupted" for row in result.rows)
+    return f"{done} of {len(names)} optimizers ran to the end"
 
 
 @click.command("optimizers")
@@ -299,7 +375,7 @@ def optimizers_command(names):
         try:
             blocks.append(ex.optimizer_help(ex.optimizer_class(name)))
         except ex.ConfigError as exc:
-            if names:
-                raise usage_error(exc) from None
+            if names:                         # the argument, not the --optimizer of edu train
+                raise click.BadParameter(str(exc).splitlines()[0], param_hint="NAMES") from None
             blocks.append(f"{name}: cannot be loaded ({exc})")
     click.echo("\n\n".join(blocks))

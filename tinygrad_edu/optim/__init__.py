@@ -11,7 +11,7 @@
 One module per family: ``base`` (the Optimizer class), ``sgd`` (torch.optim.SGD),
 ``momentum`` (the forms of momentum people write, and the ablation),
 ``adaptive`` (Adagrad, RMSprop, Adam, AdamW), ``schedules`` (learning-rate schedules),
-``registry`` (names, plug-ins).
+``registry`` (names, plug-ins), ``identify`` (which registered optimizer an update rule is).
 """
 from .base import (REQUIRED, Hyperparameter, HyperparameterError, Optimizer, learning_rate, non_negative,
                    positive, unit_interval)
@@ -21,10 +21,12 @@ from .momentum import EMAMomentum, HeavyBall, Momentum, MomentumWithoutLR, Neste
 from .adaptive import Adagrad, Adam, AdamW, RMSprop
 from . import schedules
 from .schedules import Constant, CosineLR, ExponentialLR, LinearWarmup, Schedule, StepLR
+from .identify import Match, identify
 
 __all__ = ["Optimizer", "Hyperparameter", "HyperparameterError", "REQUIRED",
            "learning_rate", "unit_interval", "non_negative", "positive",
            "get", "names", "register", "create", "ENTRY_POINT_GROUP",
            "SGD", "Momentum", "EMAMomentum", "HeavyBall", "Nesterov", "MomentumWithoutLR",
            "Adagrad", "RMSprop", "Adam", "AdamW",
+           "identify", "Match",
            "schedules", "Schedule", "Constant", "StepLR", "ExponentialLR", "CosineLR", "LinearWarmup"]

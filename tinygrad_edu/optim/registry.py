@@ -7,6 +7,11 @@
                                        # group "tinygrad_edu.optimizers"
 
 Register your own class with ``@optim.register`` to give it a short name.
+
+Only the first form loads no code. The others run Python code (a file, a module, an installed
+package), so they are loaded only when the user names them: a run folder's config.json is
+data, and `edu train --resume DIR` resolves a saved name with ``registered`` alone, never with
+``get`` (see tinygrad_edu.experiments.resume).
 """
 from __future__ import annotations
 
@@ -54,6 +59,47 @@ def names() -> list[str]:
     result = list(_registry)
     result += [n for n in _entry_points() if n not in _registry]
     return result
+
+
+def registered(name: str):
+    """The built-in or registered class called `name`, or None; never imports or runs anything."""
+    if not isinstance(name, str) or ":" in name:
+        return None
+    key = _normalise(name)
+    if key in _registry:
+        return _registry[key]
+    by_class = {c.__name__.lower(): c for c in _registry.values()}
+    return by_class.get(key.replace("-", ""))
+
+
+def code_file(name_or_path: str):
+    """The Python file an optimizer outside the registry comes from, found without running it (or None).
+
+    'file.py:Class' → that file; 'package.module:Class' → the module's file (its parent
+    packages are imported, as for any import); an entry-point name → its module's file.
+    """
+    text = str(name_or_path).strip()
+    if ":" not in text:
+        entry_points = _entry_points()
+        if _normalise(text) not in entry_points:
+            return None
+        text = entry_points[_normalise(text)].value
+    module_name = text.rpartition(":")[0].strip()
+    if module_name.endswith(".py"):
+        return Path(module_name).resolve() if Path(module_name).is_file() else None
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except Exception:      # a bad name, or a parent package that fails to import: `get` reports it
+        return None
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
+    origin = getattr(spec, "origin", None)
+    return Path(origin).resolve() if origin and Path(origin).is_file() else None
 
 
 def get(name_or_path: str) -> type:
