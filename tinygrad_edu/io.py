@@ -4,8 +4,8 @@ Writes: every file is written to a temporary file, then renamed into place. A cr
 Ctrl-C in the middle of a write leaves either the old file or the new one, never half of one.
 
 Arrays are stored as .npz (a zip of .npy files) and read back with allow_pickle=False. The
-writer is deterministic: entries in sorted order with a fixed time stamp, so the same arrays
-give the same bytes however the dict was built. The reader looks before it loads: it reads
+writer is deterministic: entries in a fixed order (``entry_order``) with a fixed time stamp, so
+the same arrays give the same bytes however the dict was built. The reader looks before it loads: it reads
 each array's .npy header (shape and dtype) and refuses, before allocating anything, an array
 of Python objects (only pickle could read it) or arrays larger than the memory limit of
 ``tinygrad_edu.limits`` (a small compressed file can declare gigabytes of zeros).
@@ -30,8 +30,8 @@ import numpy as np
 
 from .limits import check_bytes
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_save_npz", "npz_bytes", "load_npz", "npz_headers",
-           "regular_file", "describe_os_error", "FileKindError", "NPZ_DATE_TIME"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_save_npz", "npz_bytes", "entry_order", "load_npz",
+           "npz_headers", "regular_file", "describe_os_error", "FileKindError", "NPZ_DATE_TIME"]
 
 NPZ_DATE_TIME = (1980, 1, 1, 0, 0, 0)   # the zip format's earliest time stamp: no clock in the bytes
 _UNIX = 3                               # zip "made by" system; fixed, so Windows writes the same bytes
@@ -133,15 +133,21 @@ def atomic_write_text(path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def entry_order(key: str) -> tuple:
+    """Sort key of the archive's entries: top-level names ("format", "meta") first, then those under
+    a prefix ("model/...", "optimizer/..."), each group by name."""
+    return ("/" in key, key)
+
+
 def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """The bytes of a compressed .npz holding `arrays`: entries in sorted order, fixed time stamps.
+    """The bytes of a compressed .npz holding `arrays`: entries in ``entry_order``, fixed time stamps.
 
     The same arrays give the same bytes, whatever order the dict was built in (and with the
     same zlib, on any machine). np.load reads it like any .npz.
     """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for key in sorted(arrays):
+        for key in sorted(arrays, key=entry_order):
             info = zipfile.ZipInfo(f"{key}.npy", date_time=NPZ_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = _UNIX
