@@ -268,3 +268,40 @@ def test_report_and_figure():
     from tinygrad_edu.viz.experiment_plots import ablation_figure
     fig = ablation_figure(experiment)
     assert len(fig.axes) >= 6
+
+
+# ----- bounded: k or steps too large for memory are refused before any run ------------------------
+
+def test_k_or_steps_of_1e9_are_refused_with_the_memory_they_would_need(monkeypatch):
+    monkeypatch.delenv("TINYGRAD_EDU_MAX_BYTES", raising=False)
+    monkeypatch.setattr(ablation, "run", lambda *a, **k: pytest.fail("a run was started"))
+    for k, steps in ((10 ** 9, 60), (20, 10 ** 9)):
+        with pytest.raises(ablation.AblationSizeError) as info:
+            ablation.run_experiment(k=k, steps=steps)
+        runs = ablation.RUNS_KEPT * 3 * 5 + ablation.RUNS_EXTRA
+        assert info.value.needed == runs * ablation.trace_bytes(k + steps)
+        assert str(info.value).startswith(f"the ablation (3 forms × 5 μ × 3 runs, each recording k + steps = "
+                                          f"{k + steps:,} steps of 42 weights) would need 15.7 TiB, more than the "
+                                          f"memory limit of 2 GiB; use a smaller --k or --steps, or raise the limit")
+        assert isinstance(info.value, ValueError)
+
+
+def test_trace_bytes_is_what_a_trace_holds():
+    trace = ablation.run("lr-inside", 0.9, 0.005, 4, 6)
+    assert ablation.WEIGHTS == trace.weights.shape[1] == 42
+    held = trace.weights.nbytes + trace.loss.nbytes + trace.cosine.nbytes + trace.update_norm.nbytes
+    assert ablation.trace_bytes(4 + 6) == held
+    need = ablation.check_experiment_size(1, 2, 4, 6)
+    assert need == (ablation.RUNS_KEPT * 2 + ablation.RUNS_EXTRA) * held
+    ablation.momentum_without_lr(["lr-inside"], [0.5, 0.9], k=4, steps=6, max_bytes=need)    # exactly at the limit
+    with pytest.raises(ablation.AblationSizeError):
+        ablation.momentum_without_lr(["lr-inside"], [0.5, 0.9], k=4, steps=6, max_bytes=need - 1)
+
+
+def test_part_2_refuses_steps_it_could_not_hold(monkeypatch):
+    monkeypatch.delenv("TINYGRAD_EDU_MAX_BYTES", raising=False)
+    monkeypatch.setattr(ablation, "_ema_run", lambda *a, **k: pytest.fail("a run was started"))
+    with pytest.raises(ablation.AblationSizeError) as info:
+        ablation.ema_loss_scale(steps=10 ** 9)
+    assert info.value.needed == 3 * 8 * 8 * (10 ** 9 + 1)      # 3 scales × 8 α (1 among them), float64 per step
+    assert str(info.value).startswith("24 loss curves of 1,000,000,000 steps would need 179 GiB")

@@ -1,5 +1,9 @@
 """tinygrad_edu.data: generators from a seed, the shipped digits, user files, split, scaling, batches."""
+import io
 import os
+import threading
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -221,7 +225,7 @@ def test_csv_faults_name_file_line_and_fix(tmp_path, text, message):
 def test_missing_unreadable_and_wrong_kind_of_file(tmp_path):
     with pytest.raises(DataError, match=r"nope\.csv: no such file; check the path"):
         load_file(tmp_path / "nope.csv")
-    with pytest.raises(DataError, match="is a directory"):
+    with pytest.raises(DataError, match="is a folder, not a file"):
         load_file(tmp_path.joinpath("dir.csv").mkdir() or tmp_path / "dir.csv")
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81garbage")
@@ -260,3 +264,186 @@ def test_npz_files(tmp_path):
     with pytest.raises(DataError, match=r"corrupt\.npz: not a readable \.npz file") as exc:
         load_file(tmp_path / "corrupt.npz")
     assert "\n" not in str(exc.value)
+
+
+# ----- the task: auto rule at its edge, and both overrides -----------------------------------------
+
+def _labels_csv(tmp_path, k: int) -> Path:
+    """Two rows per class 0..k-1: an integer label column with exactly k distinct values."""
+    rows = [f"{i},{i % k}" for i in range(2 * k)]
+    return write(tmp_path, f"k{k}.csv", "\n".join(rows) + "\n")
+
+
+def test_auto_task_is_classification_up_to_20_integer_classes_and_regression_from_21(tmp_path):
+    assert data.MAX_AUTO_CLASSES == 20
+    X, y, task = load_file(_labels_csv(tmp_path, 20))
+    assert task == "classification" and y.shape == (40,) and len(np.unique(y)) == 20
+    X, y, task = load_file(_labels_csv(tmp_path, 21))
+    assert task == "regression" and y.shape == (42, 1)
+    _, _, task = load_file(write(tmp_path, "f.csv", "1,0.5\n2,1.0\n3,0.5\n"))   # not whole numbers
+    assert task == "regression"
+
+
+def test_the_task_can_be_set_either_way(tmp_path):
+    X, y, task = load_file(_labels_csv(tmp_path, 21), task="classification")
+    assert task == "classification" and y.shape == (42,)
+    d = data.load_dataset(_labels_csv(tmp_path, 21), task="classification", seed=0)
+    assert d.task == "classification" and d.n_classes == 21 and d.n_outputs == 21
+    X, y, task = load_file(_labels_csv(tmp_path, 3), task="regression")
+    assert task == "regression" and y.dtype == np.float64 and y[:, 0].tolist() == [0, 1, 2, 0, 1, 2]
+    with pytest.raises(DataError, match="task='cls': use 'classification', 'regression' or None"):
+        load_file(_labels_csv(tmp_path, 3), task="cls")
+
+
+def test_the_auto_rule_is_one_sentence_stated_with_its_number():
+    rule = data.AUTO_TASK_RULE
+    assert rule.count(".") == 0 and "\n" not in rule and f"at most {data.MAX_AUTO_CLASSES} distinct" in rule
+    assert "AUTO_TASK_RULE" in load_file.__doc__ and f"at most {data.MAX_AUTO_CLASSES} distinct" in load_file.__doc__
+
+
+# ----- messages that say what is wrong (data side) -------------------------------------------------
+
+def test_a_csv_with_a_byte_order_mark_and_no_header(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("1.5,2,0\n3,4,1\n5,6,0\n".encode("utf-8-sig"))
+    X, y, task = load_file(path)
+    assert X.tolist() == [[1.5, 2.0], [3.0, 4.0], [5.0, 6.0]] and y.tolist() == [0, 1, 0]
+    path.write_bytes("a,b,label\n1.5,2,0\n3,4,1\n".encode("utf-8-sig"))   # and with a header
+    X, y, _ = load_file(path)
+    assert X.tolist() == [[1.5, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize("X, y, message", [
+    (np.zeros((0, 3)), np.zeros(0), r"X and y have 0 rows \(shapes \(0, 3\) and \(0,\)\); the file needs at least one"),
+    (np.zeros((5, 0)), np.arange(5), r"X has 0 features \(shape \(5, 0\)\); it needs at least one column"),
+    (np.zeros((5, 2)), np.zeros((5, 0)), r"y has 0 targets \(shape \(5, 0\)\); it needs at least one column"),
+    (np.array([[1.0, {}]] * 4, dtype=object), np.arange(4),
+     r"array X holds Python objects \(dtype object\), which only pickle could read, and pickle is never used"),
+    (np.zeros((4, 2)), np.array(["a", "b", "c", "d"]), r"array y has dtype <U1; it must be numeric"),
+])
+def test_empty_and_object_npz_arrays_are_named_in_one_line(tmp_path, X, y, message):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=y)
+    with pytest.raises(DataError, match=message) as info:
+        load_file(path)
+    assert "\n" not in str(info.value) and "corrupt" not in str(info.value) and "reshape" not in str(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_or_a_device_is_refused_before_it_is_opened(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(error=pytest.raises(DataError, load_file, fifo)),
+                              daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():                      # it opened the FIFO: let it go, and fail
+        with open(fifo, "w"):
+            pass
+        thread.join(5)
+        pytest.fail("load_file blocked on a FIFO")
+    assert "is a FIFO (named pipe), not a regular file" in str(outcome["error"].value)
+    if os.path.exists("/dev/zero"):            # a device that never ends
+        (tmp_path / "zero.csv").symlink_to("/dev/zero")
+        with pytest.raises(DataError, match=r"zero\.csv: is a character device, not a regular file"):
+            load_file(tmp_path / "zero.csv")
+
+
+def test_a_300_character_file_name_is_one_line(tmp_path):
+    path = tmp_path / ("d" * 296 + ".csv")
+    with pytest.raises(DataError) as info:
+        load_file(path)
+    assert str(info.value).endswith("a name in the path is 300 bytes long, more than the 255 most file systems "
+                                    "allow; use a shorter name")
+    assert "\n" not in str(info.value) and "d" * 41 not in str(info.value)
+
+
+# ----- memory: sizes are checked before anything is made or loaded ---------------------------------
+
+@pytest.fixture
+def default_limit(monkeypatch):
+    monkeypatch.delenv("TINYGRAD_EDU_MAX_BYTES", raising=False)
+
+
+@pytest.mark.parametrize("name, columns", [("moons", 3), ("circles", 3), ("spiral", 3), ("xor", 3), ("blobs", 3),
+                                           ("sine", 2)])
+def test_a_billion_samples_are_refused_with_the_memory_they_would_need(name, columns, default_limit):
+    with pytest.raises(data.DataSizeError) as info:
+        get_dataset(name, n=10 ** 9)
+    exc = info.value
+    assert exc.needed == data.WORKING_COPIES * 8 * columns * 10 ** 9 and exc.param == "n"
+    assert isinstance(exc, DataError) and isinstance(exc, ValueError)
+    message = str(exc)
+    assert message.startswith(f"{name} with n=1000000000 samples ({columns * 10 ** 9:,} numbers, ")
+    assert "more than the memory limit of 2 GiB; use a smaller n (--samples), or raise the limit: " \
+           "TINYGRAD_EDU_MAX_BYTES=" in message and "\n" not in message
+    with pytest.raises(data.DataSizeError):
+        data._MAKERS[name](n=10 ** 9)                                 # the generators check it too
+
+
+def test_the_limit_is_exact_and_can_be_raised(monkeypatch):
+    need = data.WORKING_COPIES * 8 * 3 * 1000                          # moons, n = 1000
+    assert len(data.make_moons(n=1000, max_bytes=need)[0]) == 1000
+    with pytest.raises(data.DataSizeError):
+        data.make_moons(n=1000, max_bytes=need - 1)
+    monkeypatch.setenv("TINYGRAD_EDU_MAX_BYTES", str(need - 1))
+    with pytest.raises(data.DataSizeError):
+        get_dataset("moons", n=1000)
+    assert get_dataset("moons", n=1000, max_bytes=need).X_train.shape == (750, 2)
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_preparing_a_data_set_takes_at_most_the_working_copies_the_check_counts(tmp_path):
+    n = 20000
+    X, y = np.random.default_rng(0).standard_normal((n, 4)), np.arange(n) % 3
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    np.savetxt(tmp_path / "d.csv", np.column_stack([X, y]), delimiter=",")
+    makers = [(lambda name=name: get_dataset(name, n=n, seed=0), columns) for name, columns in (("moons", 3), ("sine", 2))]
+    loaders = [(lambda path=path: data.load_dataset(path, seed=0), 5) for path in (tmp_path / "d.npz", tmp_path / "d.csv")]
+    get_dataset("moons", n=100), data.load_dataset(tmp_path / "d.npz")   # one-time costs (imports, caches) first
+    for make, columns in makers + loaders:
+        assert _peak(make) <= data.WORKING_COPIES * 8 * columns * n
+
+
+def test_an_npz_declaring_750000_by_1000_zeros_is_refused_from_its_headers(tmp_path, monkeypatch, default_limit):
+    path = tmp_path / "zeros.npz"
+    with zipfile.ZipFile(path, "w") as archive:            # headers only: what a 5.8 MB file of zeros declares
+        for key, shape in (("X", (750000, 1000)), ("y", (750000,))):
+            header = io.BytesIO()
+            np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+            archive.writestr(f"{key}.npy", header.getvalue())
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load was called"))
+    with pytest.raises(data.DataSizeError) as info:
+        load_file(path)
+    values = 750000 * 1000 + 750000
+    assert info.value.needed == data.WORKING_COPIES * 8 * values
+    assert f"zeros.npz: X (750000, 1000) and y (750000,) ({values:,} numbers, 5.59 GiB as float64, up to 4 " \
+           f"copies while it is prepared) would need 22.4 GiB, more than the memory limit of 2 GiB" in str(info.value)
+
+
+def test_a_csv_is_bounded_by_its_file_size_and_then_line_by_line(tmp_path):
+    body = "".join(f"{i},{i + 1},{i % 2}\n" for i in range(100))     # 300 numbers
+    path = write(tmp_path, "d.csv", body)
+    need = data.WORKING_COPIES * 8 * 300
+    assert load_file(path, max_bytes=need)[0].shape == (100, 2)
+    with pytest.raises(data.DataSizeError, match=r"d\.csv up to line 100 \(300 numbers, .*would need 9.38 KiB"):
+        load_file(path, max_bytes=need - 1)
+    small = path.stat().st_size - 1
+    with pytest.raises(data.DataSizeError, match=r"d\.csv: loading this CSV file \(at least its own size: 32 bytes "
+                                                 r"per number while it is prepared\) would need"):
+        load_file(path, max_bytes=small)
+
+
+def test_a_number_written_by_python_or_numpy_takes_fewer_bytes_than_loading_it_does():
+    extremes = [-1.2345678901234567e-300, -np.finfo(float).max, -np.finfo(float).tiny, -5e-324, -0.1 - 0.2]
+    longest = max(max(len(repr(float(x))), len("%.18e" % x)) for x in extremes)
+    assert longest == 26 and longest + 1 < data._CSV_BYTES_PER_NUMBER == data.WORKING_COPIES * 8 == 32

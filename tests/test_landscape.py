@@ -175,3 +175,53 @@ def test_landscape_figure_is_written(tmp_path):
     path = save_figure(landscape_figure("saddle", trs), tmp_path / "saddle.svg")
     text = path.read_text()
     assert "<svg" in text and not list(tmp_path.glob(".*.tmp"))
+
+
+# ----- bounded: huge step counts are refused, huge numbers are reported as divergence ------------------
+
+@pytest.fixture
+def default_limit(monkeypatch):
+    monkeypatch.delenv("TINYGRAD_EDU_MAX_BYTES", raising=False)
+
+
+def test_steps_1e12_are_refused_with_the_memory_they_would_need(default_limit):
+    names = ["sgd", "momentum", "nesterov", "adam"]
+    with pytest.raises(L.TrajectoryError) as info:
+        L.run_trajectories("ravine", names, steps=10 ** 12)
+    assert info.value.needed == L.trajectory_bytes(10 ** 12, 4) == 5 * 24 * (10 ** 12 + 1)
+    assert str(info.value) == ("4 trajectories of 1,000,000,000,000 steps would need 109 TiB, more than the memory "
+                               "limit of 2 GiB; use fewer steps (--steps), or raise the limit: "
+                               "TINYGRAD_EDU_MAX_BYTES=110T")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(L.TrajectoryError, match="a trajectory of 1,000,000,000,000 steps would need"):
+        L.run_trajectory("ravine", "sgd", steps=10 ** 12)
+
+
+def test_trajectory_bytes_is_what_the_runs_hold_and_the_limit_is_exact():
+    runs = L.run_trajectories("quadratic", ["sgd", "adam"], steps=30)
+    held = sum(tr.path.nbytes + tr.loss.nbytes for tr in runs)
+    assert L.trajectory_bytes(30, 2) == held * 3 // 2          # + one run's worth for the trimming copy
+    assert len(L.run_trajectories("quadratic", ["sgd", "adam"], steps=30, max_bytes=L.trajectory_bytes(30, 2))) == 2
+    with pytest.raises(L.TrajectoryError):
+        L.run_trajectories("quadratic", ["sgd", "adam"], steps=30, max_bytes=L.trajectory_bytes(30, 2) - 1)
+
+
+def test_a_start_beyond_the_divergence_bound_is_refused_in_one_line():
+    with pytest.raises(ValueError) as info:
+        L.run_trajectories("quadratic", ["sgd", "momentum", "adam"], start=(1e308, 1e308))
+    assert str(info.value) == ("start=(1e+308, 1e+308) lies outside |x|, |y| <= 1e+06, where a walk counts as "
+                               "diverged; start inside it, e.g. at quadratic's own start (-4, 3)")
+    assert L.run_trajectory("quadratic", "sgd", start=(L.DIVERGED_BEYOND, -L.DIVERGED_BEYOND), steps=3).steps == 3
+
+
+def test_overflow_is_reported_as_divergence_without_warnings(recwarn):
+    # lr = 1e300 throws the point past float64's range in one step: inf, then a Python float overflow.
+    runs = L.run_trajectories("rosenbrock", ["sgd", "momentum", "adam"], lr=1e300)
+    assert [tr.diverged_at for tr in runs] == [1, 1, 1]
+    assert all(tr.loss[-1] == np.inf for tr in runs)
+    table = L.format_trajectories(runs)
+    assert table.count("diverged at step 1") == 3 and "inf" in table
+    assert L.get_landscape("quadratic").value((1e200, 0.0)) == np.inf
+    steep = L.run_trajectories("rosenbrock", ["sgd", "momentum"], start=(1e6, 1e6), lr=1e300)   # the step overflows
+    assert [tr.diverged_at for tr in steep] == [1, 1] and not np.isfinite(steep[0].path[-1]).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

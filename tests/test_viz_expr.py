@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinygrad_edu.ops as ops
 from tinygrad_edu import Tensor
 from tinygrad_edu.viz import ExpressionError, parse_expression
+from tinygrad_edu.viz.expr import MAX_ELEMENTS, MAX_LENGTH, MAX_PARTS, _matmul_shape
 
 
 def test_classic_example_values_and_gradients():
@@ -91,7 +93,7 @@ def test_constants_do_not_require_grad():
     ("a = a * 2", "'a' is already defined"),
     ("a +", "cannot parse"),
     ("", "the expression is empty"),
-    ("a" + "+a" * 600, "the limit is 1000"),
+    ("a" + "+a" * 600, "1201 characters long, more than the limit of 1000"),
 ])
 def test_refuses_everything_outside_the_allow_list(text, phrase):
     with pytest.raises(ExpressionError) as info:
@@ -169,3 +171,47 @@ def test_property_value_and_gradient_match_python(expr, a, b):
         numeric = (fn(a + shift[0], b + shift[1]) - fn(a - shift[0], b - shift[1])) / (2 * eps)
         assert float(t.grad) == pytest.approx(numeric, rel=1e-5, abs=1e-6)
     assert isinstance(y, Tensor)
+
+
+# ----- bounded: length, number of parts, size of every value and result -------------------------------
+
+def test_the_sum_of_100_products_is_accepted_and_one_part_more_than_the_limit_is_not():
+    assert (MAX_LENGTH, MAX_PARTS, MAX_ELEMENTS) == (1000, 500, 1_000_000)
+    sum_of_100 = "+".join("a*b" for _ in range(100))
+    assert len(sum_of_100) == 399 and parse_expression(sum_of_100, {"a": 2.0, "b": -3.0}).item() == -600.0
+    assert parse_expression("+".join(["a"] * 250), {"a": 1.0}).item() == 250.0      # 250 names + 249 adds: 499
+    assert parse_expression("-" + "+".join(["a"] * 250), {"a": 1.0}).item() == 248.0  # 500 parts: at the limit
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("+".join(["a"] * 251), {"a": 1.0})                         # 251 + 250 = 501 parts
+    assert str(info.value) == ("expression has 501 parts (names, numbers, operators, calls), more than the limit "
+                               "of 500; draw a smaller formula")
+    with pytest.raises(ExpressionError, match="expression has 1000 parts"):
+        parse_expression("-" * 999 + "a", {"a": 1.0})                               # deep, yet refused before
+
+
+def test_results_that_would_grow_past_the_limit_are_refused_before_they_are_computed(monkeypatch):
+    a = np.arange(1000.0)
+    outer = parse_expression("a.reshape(-1, 1) * a", {"a": a})                     # 1000 × 1000: at the limit
+    assert outer.shape == (1000, 1000) and outer.data[3, 7] == 21.0
+    big = np.arange(1001.0)
+    monkeypatch.setattr(ops, "mul", lambda *args: pytest.fail("the product was computed"))
+    for text, shape in (("a.reshape(-1, 1) * a", "(1001, 1) * (1001,) would have shape (1001, 1001)"),
+                        ("a.reshape(-1, 1) @ a.reshape(1, -1)", "(1001, 1) @ (1, 1001) would have shape (1001, 1001)")):
+        with pytest.raises(ExpressionError) as info:
+            parse_expression(text, {"a": big})
+        assert str(info.value) == f"{shape}: 1,002,001 numbers, more than the limit of 1,000,000; use smaller values"
+    with pytest.raises(ExpressionError, match="value of 'a' has 12 numbers, more than the limit of 10; use a smaller"):
+        parse_expression("a", {"a": np.zeros(12)}, max_elements=10)
+    assert parse_expression("a * a", {"a": np.zeros(10)}, max_elements=10).shape == (10,)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.lists(st.integers(1, 3), min_size=1, max_size=3))
+def test_the_matmul_shape_rule_is_numpys(a, b):
+    try:
+        expected = np.matmul(np.zeros(a), np.zeros(b)).shape
+    except ValueError:
+        with pytest.raises(ValueError):
+            _matmul_shape(tuple(a), tuple(b))
+        return
+    assert _matmul_shape(tuple(a), tuple(b)) == expected

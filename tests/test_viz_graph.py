@@ -1,7 +1,11 @@
 """Graphviz drawings of compute graphs: what is drawn, that it is deterministic, and that drawing changes nothing."""
+import errno
+import os
 import re
 import shutil
+import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -9,6 +13,10 @@ import pytest
 
 from tinygrad_edu import Tensor, name_scope
 from tinygrad_edu.viz import draw_graph, draw_scalar_graph, mlp_loss_graph, parse_expression, render_graph
+from tinygrad_edu import io as io_module
+from tinygrad_edu.viz import expr
+from tinygrad_edu.viz import graph as graph_module
+from tinygrad_edu.viz.graph import QUICK_LAYOUT_ABOVE, GraphError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 CLASSIC = ("e = a*b; d = e + c; L = d * f", {"a": 2, "b": -3, "c": 10, "f": -2})
@@ -387,3 +395,154 @@ def test_scalar_view_edges_carry_each_leaf_gradient_for_every_op():
             node = find(g, "{ " + f"{leaf.name}[{index}] |")
             flows = [float(label.split()[1]) for *_, label in out_of(g, node)]
             assert sum(flows) == pytest.approx(leaf.grad.flat[j], rel=1e-3, abs=1e-3), (leaf.name, j)
+
+
+# ----- bounded: big drawings, a slow or failing dot, files that cannot be written -------------------
+
+SUM_OF_100 = "+".join("a*b" for _ in range(100))     # 399 characters; dot took over 600 s on it unbounded
+
+
+def sum_of_100():
+    root = parse_expression(SUM_OF_100, {"a": 2.0, "b": -3.0})
+    root.backward()
+    return root
+
+
+def chain(n: int) -> Tensor:
+    y = Tensor(0.5, requires_grad=True, name="x")
+    for _ in range(n):
+        y = y.tanh()
+    return y                                           # 2n + 1 nodes
+
+
+def test_a_cut_drawing_says_how_many_nodes_were_left_out_and_how_to_draw_more(tmp_path):
+    assert len(SUM_OF_100) == 399
+    out = render_graph(sum_of_100(), tmp_path / "g.dot")
+    assert out.note == ("drew 200 of the graph's 400 nodes (the 200 nearest the output; max_nodes=200); raise "
+                        "max_nodes (--max-nodes) to draw more, or draw a smaller graph")
+    assert render_graph(sum_of_100(), tmp_path / "g.dot", max_nodes=400).note is None
+    assert render_graph(classic(), tmp_path / "c.dot").note is None
+
+
+def test_large_drawings_get_the_quick_layout_small_ones_keep_the_full_one():
+    y = chain(100)
+    assert "nslimit" not in draw_graph(y, max_nodes=QUICK_LAYOUT_ABOVE).source
+    quick = draw_graph(y, max_nodes=QUICK_LAYOUT_ABOVE + 1).source
+    assert "nslimit=2" in quick and "nslimit1=2" in quick
+    assert "nslimit=2" in draw_scalar_graph(y, max_nodes=QUICK_LAYOUT_ABOVE + 1).source
+
+
+def _fake_dot(tmp_path, monkeypatch, script: str):
+    """Put a `dot` that runs `script` first on PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    dot = folder / "dot"
+    dot.write_text("#!/bin/sh\n" + script + "\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    return dot
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a shell script stands in for dot")
+def test_a_dot_that_hangs_is_stopped_at_the_timeout(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, "exec sleep 30")
+    started = time.monotonic()
+    with pytest.raises(GraphError) as info:
+        render_graph(classic(), tmp_path / "g.svg", timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert str(info.value) == ("Graphviz's dot did not finish laying out 10 nodes within 0.5 s, so it was stopped; "
+                               "draw fewer nodes (max_nodes=, --max-nodes) or a smaller graph, or allow more time "
+                               "(timeout=)")
+    assert not (tmp_path / "g.svg").exists() and not _children_named("sleep")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a shell script stands in for dot")
+@pytest.mark.parametrize("script, message", [
+    ("echo 'Error: <stdin>: syntax error in line 3 near x' >&2; echo 'more' >&2; exit 1",
+     "Graphviz's dot failed (exit status 1): Error: <stdin>: syntax error in line 3 near x; write the DOT source "
+     "(.dot) to see what it was given, or check the Graphviz installation"),
+    ("kill -9 $$",
+     "Graphviz's dot was killed by SIGKILL while laying out 10 nodes (out of memory?); draw fewer nodes "
+     "(max_nodes=, --max-nodes), or write the DOT source (.dot) instead"),
+])
+def test_a_dot_that_fails_or_is_killed_is_one_line(tmp_path, monkeypatch, script, message):
+    _fake_dot(tmp_path, monkeypatch, script)
+    with pytest.raises(GraphError) as info:
+        render_graph(classic(), tmp_path / "g.png")
+    assert str(info.value) == message and not (tmp_path / "g.png").exists()
+
+
+def _children_named(name: str) -> list:
+    """Live processes named `name` whose parent is this one (none once dot has been stopped and reaped)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)
+            comm, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if comm == name and ppid == os.getpid():
+            found.append(stat_file.parent.name)
+    return found
+
+
+@needs_dot
+def test_the_real_dot_is_killed_at_the_timeout_and_the_sum_of_100_renders(tmp_path):
+    with pytest.raises(GraphError, match=r"did not finish laying out 400 nodes within 0\.5 s, so it was stopped"):
+        render_graph(sum_of_100(), tmp_path / "all.svg", max_nodes=400, timeout=0.5)
+    assert not _children_named("dot") and not (tmp_path / "all.svg").exists()
+    out = render_graph(sum_of_100(), tmp_path / "g.svg")         # the default 200 nodes: the quick layout
+    assert "… 200 nodes not shown" in " ".join(_svg_texts(out.path)) and out.note.startswith("drew 200 of")
+
+
+def test_drawings_too_large_to_lay_out_are_refused_before_dot_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(graph_module.subprocess, "run", lambda *a, **k: pytest.fail("dot was started"))
+    with pytest.raises(GraphError) as info:
+        render_graph(chain(3000), tmp_path / "g.svg", max_nodes=5001)
+    assert str(info.value) == ("the drawing has 5001 nodes, more than the 5000 that dot lays out in reasonable time; "
+                               "draw at most 5000 (max_nodes=, --max-nodes), or write the DOT source (.dot) instead")
+    assert render_graph(chain(3000), tmp_path / "g.dot", max_nodes=5001).path.exists()   # the source is fine
+    with pytest.raises(ValueError, match=r"timeout=0 must be a number of seconds > 0"):
+        render_graph(classic(), tmp_path / "g.svg", timeout=0)
+
+
+def test_an_existing_folder_and_an_over_long_name_are_one_line(tmp_path, monkeypatch):
+    (tmp_path / "g.svg").mkdir()
+    with monkeypatch.context() as m:                   # refused before dot spends any time on it
+        m.setattr(graph_module.subprocess, "run", lambda *a, **k: pytest.fail("dot was started"))
+        with pytest.raises(GraphError) as info:
+            render_graph(classic(), tmp_path / "g.svg")
+    assert str(info.value) == (f"cannot write {tmp_path / 'g.svg'}: it is a folder; give a file name (inside it, "
+                               f"e.g. {tmp_path / 'g.svg' / 'graph.svg'})")
+    for suffix in (".svg", ".dot"):
+        with pytest.raises(GraphError) as info:
+            render_graph(classic(), tmp_path / ("g" * 296 + suffix))
+        assert str(info.value) == (f"cannot write {tmp_path / ('g' * 40)}…(300 characters): a name in the path is "
+                                   f"300 bytes long, more than the 255 most file systems allow; use a shorter name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.svg"]              # no temporary file left
+
+
+@pytest.mark.parametrize("where, code, fix", [
+    ("mkstemp", errno.EROFS, "the file system is read-only; choose a folder on a writable disk"),
+    ("mkstemp", errno.EACCES, "permission denied; choose a place you can write to, or change its permissions"),
+    ("fsync", errno.ENOSPC, "the disk is full; free some space or choose another disk"),
+])
+def test_a_read_only_folder_or_a_full_disk_is_one_line(tmp_path, monkeypatch, where, code, fix):
+    # As root a chmod'ed folder stays writable, and no disk here is full: the system call fails instead.
+
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    target = io_module.tempfile if where == "mkstemp" else io_module.os
+    monkeypatch.setattr(target, where, fail)
+    for name in ("g.dot", "g.svg") if shutil.which("dot") else ("g.dot",):
+        with pytest.raises(GraphError) as info:
+            render_graph(classic(), tmp_path / name)
+        assert str(info.value) == f"cannot write {tmp_path / name}: {fix}"
+    assert list(tmp_path.iterdir()) == []                                       # nothing half-written
+
+
+def test_the_documented_bounds():
+    assert (graph_module.DOT_TIMEOUT, graph_module.MAX_LAYOUT_NODES, graph_module.QUICK_LAYOUT_ABOVE) == (60.0, 5000, 100)
+    assert "MAX_LAYOUT_NODES (5000)" in render_graph.__doc__ and "DOT_TIMEOUT, 60 by default" in render_graph.__doc__
+    assert "MAX_LENGTH (1000)" in expr.__doc__ and "MAX_PARTS (500)" in expr.__doc__
+    assert "MAX_ELEMENTS (1,000,000)" in expr.__doc__

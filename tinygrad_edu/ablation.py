@@ -66,6 +66,7 @@ import numpy as np
 from . import nn, optim
 from .data import closest_names, get_dataset
 from .experiments import text_table
+from .limits import FLOAT_BYTES, SizeLimitError, check_bytes, parameter_count
 from .tensor import Tensor
 
 __all__ = ["FORMS", "DEFAULT_MOMENTA", "Problem", "make_problem", "make_model", "coasting_factor",
@@ -260,6 +261,32 @@ def run(form: str, momentum: float, lr: float, k: int, steps: int, seed: int = 0
     return Trace(form, momentum, k, weights, loss, cosine, update_norm, g_removal)
 
 
+# ----- memory: every trace is kept for the report and the figure -------------------------------
+
+class AblationSizeError(SizeLimitError):
+    """A k or steps so large that the recorded traces would not fit the memory limit (a ValueError, one line)."""
+
+
+WEIGHTS = parameter_count([2, HIDDEN, 2])   # 42: the length of one row of Trace.weights
+RUNS_KEPT = 3        # per form and μ: removed, kept, and on the other data set
+RUNS_EXTRA = 3       # held for a moment besides: the control run and two differences of weights
+
+
+def trace_bytes(total_steps: int) -> int:
+    """Memory of one Trace of `total_steps` steps: weights (T + 1, 42), loss (T + 1), cosine and update_norm (T)."""
+    t = int(total_steps)
+    return FLOAT_BYTES * ((t + 1) * (WEIGHTS + 1) + 2 * t)
+
+
+def check_experiment_size(n_forms: int, n_momenta: int, k: int, steps: int, max_bytes: Optional[int] = None) -> int:
+    """The bytes part 1 keeps for n_forms × n_momenta runs of k + steps steps; AblationSizeError above the limit."""
+    runs = RUNS_KEPT * n_forms * n_momenta + RUNS_EXTRA
+    return check_bytes(runs * trace_bytes(k + steps),
+                       f"the ablation ({n_forms} form{'s' if n_forms != 1 else ''} × {n_momenta} μ × {RUNS_KEPT} runs, "
+                       f"each recording k + steps = {k + steps:,} steps of {WEIGHTS} weights)",
+                       "use a smaller --k or --steps", max_bytes, AblationSizeError)
+
+
 # ----- part 1: remove the learning rate mid-run ----------------------------------------------
 
 @dataclass
@@ -391,8 +418,12 @@ def _row(form, mu, k, n, removed: Trace, kept: Trace, other: Trace, other_name: 
 def momentum_without_lr(forms: Sequence[str] = FORMS, momenta: Sequence[float] = DEFAULT_MOMENTA,
                         k: int = DEFAULTS["k"], steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
                         seed: int = DEFAULTS["seed"], dataset: str = "moons",
-                        other_dataset: str = "circles") -> CoastingResult:
-    """Part 1: for each form and μ, train k steps, remove the learning rate, go `steps` more."""
+                        other_dataset: str = "circles", max_bytes: Optional[int] = None) -> CoastingResult:
+    """Part 1: for each form and μ, train k steps, remove the learning rate, go `steps` more.
+
+    Every trace is kept; when they would not fit the memory limit (``check_experiment_size``;
+    `max_bytes`, see ``tinygrad_edu.limits``) an AblationSizeError is raised before any run.
+    """
     forms = list(forms)
     for f in forms:
         message = check_form(f)
@@ -403,6 +434,7 @@ def momentum_without_lr(forms: Sequence[str] = FORMS, momenta: Sequence[float] =
     _check_int(steps, "steps", 1)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr={lr!r} must be a number > 0")
+    check_experiment_size(len(forms), len(momenta), k, steps, max_bytes)
     A, B = make_problem(dataset, seed), make_problem(other_dataset, seed)
     shown = proof_momentum(momenta)
     rows, proofs, traces = [], [], {}
@@ -513,6 +545,9 @@ def ema_loss_scale(scales: Sequence[float] = (0.01, 1.0, 100.0), beta: float = 0
                    seed: int = 0, dataset: str = "moons") -> ScaleResult:
     """Part 2: EMAMomentum with α = 1 and with the best α of a grid, on the loss times each scale."""
     _check_int(steps, "steps", 1)
+    curves = len(scales) * len(set(alphas) | {1.0})
+    check_bytes(curves * FLOAT_BYTES * (steps + 1), f"{curves} loss curves of {steps:,} steps", "use fewer steps",
+                None, AblationSizeError)
     problem = make_problem(dataset, seed)
     rows, curves = [], {}
     for scale in scales:
@@ -581,12 +616,14 @@ LR_SCHEDULES = ((0.1, 0.01, 0.01, 0.01), (0.1, 0.0, 0.0, 0.0))   # the learning-
 
 def run_experiment(forms: Sequence[str] = FORMS, momenta: Sequence[float] = DEFAULT_MOMENTA,
                    k: int = DEFAULTS["k"], steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
-                   seed: int = DEFAULTS["seed"]) -> Experiment:
+                   seed: int = DEFAULTS["seed"], max_bytes: Optional[int] = None) -> Experiment:
     """Both parts and the learning-rate-change table, as `edu ablate` shows them, for `forms` only.
 
-    Part 2 sets α = 1 in the EMA form, so it runs only when "ema" is among the forms.
+    Part 2 sets α = 1 in the EMA form, so it runs only when "ema" is among the forms. A k or
+    steps too large for the memory limit (`max_bytes`) is an AblationSizeError (a ValueError)
+    before anything runs.
     """
-    coasting = momentum_without_lr(forms, momenta, k=k, steps=steps, lr=lr, seed=seed)
+    coasting = momentum_without_lr(forms, momenta, k=k, steps=steps, lr=lr, seed=seed, max_bytes=max_bytes)
     forms = coasting.settings["forms"]
     scale = ema_loss_scale(seed=seed) if "ema" in forms else None
     changes = [lr_change(f, lrs=lrs) for lrs in LR_SCHEDULES for f in forms]

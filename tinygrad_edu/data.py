@@ -20,16 +20,20 @@ import csv
 import difflib
 import hashlib
 import math
+import os
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
 
-from .io import load_npz
+from .io import load_npz, npz_headers, regular_file
+from .limits import FLOAT_BYTES, SizeLimitError, check_bytes, format_bytes, memory_limit
 from .tensor import _rng
 
-__all__ = ["Dataset", "DataError", "get_dataset", "dataset_names", "make_moons", "make_circles", "make_spiral",
+__all__ = ["Dataset", "DataError", "DataSizeError", "AUTO_TASK_RULE", "MAX_AUTO_CLASSES", "WORKING_COPIES",
+           "get_dataset", "dataset_names", "make_moons", "make_circles", "make_spiral",
            "make_xor", "make_blobs", "make_sine", "load_digits", "load_file", "train_test_split", "Standardizer",
            "batches", "closest_names"]
 
@@ -43,6 +47,25 @@ class DataError(ValueError):
     def __init__(self, message: str, param: Optional[str] = None):
         super().__init__(message)
         self.param = param
+
+
+class DataSizeError(DataError, SizeLimitError):
+    """A data set too large for the memory limit (``tinygrad_edu.limits``), refused before it is made or loaded."""
+
+
+MAX_AUTO_CLASSES = 20
+AUTO_TASK_RULE = (f"by default the task follows the labels: whole-number labels with at most {MAX_AUTO_CLASSES} "
+                  f"distinct values make a classification problem, anything else a regression problem")
+# Making or loading a data set, then splitting and standardising it, holds up to this many float64
+# copies of X and y at once (the tests measure the peak with tracemalloc); the memory check counts them all.
+WORKING_COPIES = 4
+
+
+def _check_data_bytes(n_values: int, what: str, fix: str, max_bytes: Optional[int], param: Optional[str] = None):
+    """Refuse `n_values` numbers (X and y together) when their working copies exceed the memory limit."""
+    check_bytes(WORKING_COPIES * FLOAT_BYTES * n_values,
+                f"{what} ({n_values:,} numbers, {format_bytes(FLOAT_BYTES * n_values)} as float64, "
+                f"up to {WORKING_COPIES} copies while it is prepared)", fix, max_bytes, DataSizeError, param=param)
 
 
 @dataclass
@@ -80,9 +103,11 @@ class Dataset:
         return f"{self.name or 'data'}: {len(self.X_train)} train + {len(self.X_test)} test samples, {features}, {kind}"
 
 
-def _check_n(n: int, name: str, minimum: int = 4) -> None:
+def _check_n(n: int, name: str, columns: int, max_bytes: Optional[int] = None, minimum: int = 4) -> None:
+    """n must be a whole number >= minimum, and n samples of `columns` numbers (features + label) must fit in memory."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
         raise DataError(f"{name}: n={n!r} samples is too few; use an integer n >= {minimum}", "n")
+    _check_data_bytes(int(n) * columns, f"{name} with n={n} samples", "use a smaller n (--samples)", max_bytes, "n")
 
 
 def _check_noise(noise: float, name: str) -> None:
@@ -98,14 +123,15 @@ def _check_classes(k: int, name: str) -> None:
 
 # ----- synthetic data sets ---------------------------------------------------------
 # 2-D classification problems: noise is the standard deviation of Gaussian noise added
-# to each coordinate. Each returns X (n, 2) float64 and y (n,) int64.
+# to each coordinate. Each returns X (n, 2) float64 and y (n,) int64. An n whose arrays
+# would not fit the memory limit (max_bytes, see tinygrad_edu.limits) is refused first.
 
-def make_moons(n: int = 500, noise: float = 0.1, seed=0):
+def make_moons(n: int = 500, noise: float = 0.1, seed=0, max_bytes: Optional[int] = None):
     """Two interleaved half circles: an upper moon (class 0) and a lower one (class 1).
 
     Not linearly separable: a linear model gets about 85%, a small MLP 100% at low noise.
     """
-    _check_n(n, "moons")
+    _check_n(n, "moons", 3, max_bytes)
     _check_noise(noise, "moons")
     rng = _rng(seed)
     y = np.arange(n) % 2
@@ -117,9 +143,9 @@ def make_moons(n: int = 500, noise: float = 0.1, seed=0):
     return X, y.astype(np.int64)
 
 
-def make_circles(n: int = 500, noise: float = 0.05, seed=0, factor: float = 0.5):
+def make_circles(n: int = 500, noise: float = 0.05, seed=0, factor: float = 0.5, max_bytes: Optional[int] = None):
     """A small circle (class 1, radius `factor`) inside a large one (class 0, radius 1)."""
-    _check_n(n, "circles")
+    _check_n(n, "circles", 3, max_bytes)
     _check_noise(noise, "circles")
     if not 0 < factor < 1:
         raise DataError(f"circles: factor={factor!r} is the inner radius; use 0 < factor < 1")
@@ -132,12 +158,12 @@ def make_circles(n: int = 500, noise: float = 0.05, seed=0, factor: float = 0.5)
     return X, y.astype(np.int64)
 
 
-def make_spiral(n: int = 600, noise: float = 0.05, seed=0, classes: int = 3):
+def make_spiral(n: int = 600, noise: float = 0.05, seed=0, classes: int = 3, max_bytes: Optional[int] = None):
     """`classes` spiral arms wound around the origin, one class per arm (as in CS231n).
 
     Arm j at radius r in (0, 1] has angle 2πj/k + 4r: each arm turns through 4 radians.
     """
-    _check_n(n, "spiral")
+    _check_n(n, "spiral", 3, max_bytes)
     _check_noise(noise, "spiral")
     _check_classes(classes, "spiral")
     rng = _rng(seed)
@@ -149,12 +175,12 @@ def make_spiral(n: int = 600, noise: float = 0.05, seed=0, classes: int = 3):
     return X, y.astype(np.int64)
 
 
-def make_xor(n: int = 500, noise: float = 0.05, seed=0):
+def make_xor(n: int = 500, noise: float = 0.05, seed=0, max_bytes: Optional[int] = None):
     """Points in the square [-1, 1]²; class 1 where x₁ and x₂ have opposite signs (the XOR of the signs).
 
     The classic problem a single linear layer cannot solve.
     """
-    _check_n(n, "xor")
+    _check_n(n, "xor", 3, max_bytes)
     _check_noise(noise, "xor")
     rng = _rng(seed)
     X = rng.uniform(-1.0, 1.0, (n, 2))
@@ -163,9 +189,9 @@ def make_xor(n: int = 500, noise: float = 0.05, seed=0):
     return X, y
 
 
-def make_blobs(n: int = 500, noise: float = 0.6, seed=0, classes: int = 3):
+def make_blobs(n: int = 500, noise: float = 0.6, seed=0, classes: int = 3, max_bytes: Optional[int] = None):
     """`classes` Gaussian clusters of standard deviation `noise`, centred evenly on a circle of radius 2.5."""
-    _check_n(n, "blobs")
+    _check_n(n, "blobs", 3, max_bytes)
     _check_noise(noise, "blobs")
     _check_classes(classes, "blobs")
     rng = _rng(seed)
@@ -175,9 +201,9 @@ def make_blobs(n: int = 500, noise: float = 0.6, seed=0, classes: int = 3):
     return X, y.astype(np.int64)
 
 
-def make_sine(n: int = 400, noise: float = 0.1, seed=0):
+def make_sine(n: int = 400, noise: float = 0.1, seed=0, max_bytes: Optional[int] = None):
     """Regression: x uniform in [-π, π], target sin(x) + Gaussian noise. Returns X (n, 1), y (n, 1)."""
-    _check_n(n, "sine")
+    _check_n(n, "sine", 2, max_bytes)
     _check_noise(noise, "sine")
     rng = _rng(seed)
     X = rng.uniform(-np.pi, np.pi, (n, 1))
@@ -203,14 +229,20 @@ def load_digits():
 
 # ----- your own file -------------------------------------------------------------------
 
-def load_file(path, task: Optional[str] = None):
+def load_file(path, task: Optional[str] = None, max_bytes: Optional[int] = None):
     """Load X, y from a .csv or .npz file; returns (X, y, task).
 
     .csv: numeric columns separated by commas, the last one the label (or target); an
-          optional header row is recognised by its non-numeric fields.
-    .npz: arrays named X (n, d) and y (n,) or (n, m).
-    task: "classification", "regression", or None to decide from y: integer values with at
-          most 20 distinct ones make a classification problem.
+          optional header row is recognised by its non-numeric fields; a UTF-8 byte-order
+          mark (as Excel writes) is skipped.
+    .npz: arrays named X (n, d) and y (n,) or (n, m); arrays of Python objects are refused
+          (they could only be read with pickle).
+    task: "classification", "regression", or None for auto: AUTO_TASK_RULE, i.e. whole-number
+          labels with at most 20 distinct values make a classification problem, anything else
+          regression.
+    Only a regular file is opened (not a folder, a FIFO or a device). Before loading, the
+    size is checked against the memory limit (`max_bytes`, see ``tinygrad_edu.limits``):
+    an .npz by the shapes its headers declare, a CSV by its file size and then line by line.
     Any problem raises DataError naming the file (and line), e.g. a ragged row, text or NaN.
     """
     path = Path(path)
@@ -220,72 +252,95 @@ def load_file(path, task: Optional[str] = None):
     if suffix not in (".csv", ".npz"):
         raise DataError(f"{path}: unsupported file type '{path.suffix}'; give a .csv file (numeric columns, "
                         f"last = label) or an .npz file with arrays X and y")
-    if not path.exists():
-        raise DataError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory; give a .csv or .npz file")
-    X, y = _load_csv(path) if suffix == ".csv" else _load_npz(path)
+    try:
+        regular_file(path)
+    except (OSError, ValueError) as exc:
+        raise DataError(str(exc)) from None
+    X, y = _load_csv(path, max_bytes) if suffix == ".csv" else _load_npz(path, max_bytes)
     if task is None:
         task = _guess_task(y)
     if task == "classification":
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1 or not np.all(y == np.round(y)):
-            raise DataError(f"{path}: classification labels must be one integer per row; "
-                            f"got non-integer values (for a numeric target use regression, e.g. --loss mse)")
+            raise DataError(f"{path}: classification labels must be one integer per row; got non-integer values "
+                            f"(for a numeric target use regression: task='regression')")
     else:
         y = y.reshape(len(y), -1).astype(np.float64)
     return X, y, task
 
 
 def _guess_task(y: np.ndarray) -> str:
+    """AUTO_TASK_RULE: whole-number labels with at most MAX_AUTO_CLASSES distinct values → classification."""
     if y.ndim == 1 or y.shape[1] == 1:
         values = np.unique(y)
-        if np.all(values == np.round(values)) and len(values) <= 20:
+        if np.all(values == np.round(values)) and len(values) <= MAX_AUTO_CLASSES:
             return "classification"
     return "regression"
 
 
-def _load_csv(path: Path):
+# A number as Python or NumPy writes it (repr, or savetxt's "%.18e") takes at most 26 characters
+# and a separator, and loading holds WORKING_COPIES float64 copies of it: 32 bytes, more than its
+# text. So a file larger than the memory limit cannot fit, and is refused before it is read.
+_CSV_BYTES_PER_NUMBER = WORKING_COPIES * FLOAT_BYTES
+
+
+def _load_csv(path: Path, max_bytes: Optional[int] = None):
+    limit = memory_limit(max_bytes)
+    size = os.stat(path).st_size
+    check_bytes(size, f"{path}: loading this CSV file (at least its own size: {_CSV_BYTES_PER_NUMBER} bytes per "
+                      f"number while it is prepared)", "use a smaller file", limit, DataSizeError)
+    most_numbers = limit // _CSV_BYTES_PER_NUMBER
+    values = array("d")          # 8 bytes per number, filled row by row: never a list of strings
+    first_line, width, n_rows, header_checked = None, 0, 0, False
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            for line, row in enumerate(csv.reader(f), start=1):
+                fields = [c.strip() for c in row]
+                if not any(fields):
+                    continue
+                if not header_checked:
+                    header_checked = True
+                    if not any(_is_number(c) for c in fields):
+                        continue                  # a header row: names, not a single number
+                if first_line is None:
+                    first_line, width = line, len(fields)
+                    if width < 2:
+                        raise DataError(f"{path}, line {line}: 1 column; need at least one feature column and a "
+                                        f"label column (separate values with commas)")
+                if len(fields) != width:
+                    raise DataError(f"{path}, line {line}: {len(fields)} values, but the first data row has {width}; "
+                                    f"every row needs the same number of columns")
+                if len(values) + width > most_numbers:
+                    _check_data_bytes(len(values) + width, f"{path} up to line {line}", "use a smaller file", limit)
+                values.extend(_csv_number(path, line, c, text) for c, text in enumerate(fields))
+                n_rows += 1
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (cannot decode it as UTF-8); save it as a UTF-8 CSV") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({exc.strerror or exc}); check the path and its permissions") from None
     except csv.Error as exc:
         raise DataError(f"{path}: not a readable CSV ({exc}); save it as plain comma-separated values") from None
-
-    lines = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(rows) if any(c.strip() for c in row)]
-    if lines and not any(_is_number(c) for c in lines[0][1]):
-        lines = lines[1:]                     # a header row: names, not a single number
-    if not lines:
+    if not n_rows:
         raise DataError(f"{path}: no data rows; a CSV needs rows of numbers, the last column the label")
-    width = len(lines[0][1])
-    if width < 2:
-        raise DataError(f"{path}, line {lines[0][0]}: 1 column; need at least one feature column and a label column "
-                        f"(separate values with commas)")
-    values = np.empty((len(lines), width))
-    for r, (line, fields) in enumerate(lines):
-        if len(fields) != width:
-            raise DataError(f"{path}, line {line}: {len(fields)} values, but the first data row has {width}; "
-                            f"every row needs the same number of columns")
-        for c, text in enumerate(fields):
-            try:
-                v = float(text)
-            except ValueError:
-                v = None
-            if v is None or not math.isfinite(v):
-                where = f"{path}, line {line}, column {c + 1}"
-                if text.lower() in _MISSING:
-                    raise DataError(f"{where}: missing value ({text!r}); fill it in or drop the row")
-                if v is None:
-                    raise DataError(f"{where}: text {text!r} where a number belongs; the CSV must be all numbers "
-                                    f"(remove text columns or encode them as numbers)")
-                raise DataError(f"{where}: {text!r} is not a finite number; replace it or drop the row")
-            values[r, c] = v
-    return values[:, :-1], values[:, -1]
+    table = np.frombuffer(values, dtype=np.float64).reshape(n_rows, width)
+    return table[:, :-1], table[:, -1]
+
+
+def _csv_number(path: Path, line: int, column: int, text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = None
+    if v is not None and math.isfinite(v):
+        return v
+    where = f"{path}, line {line}, column {column + 1}"
+    if text.lower() in _MISSING:
+        raise DataError(f"{where}: missing value ({text!r}); fill it in or drop the row")
+    if v is None:
+        raise DataError(f"{where}: text {text!r} where a number belongs; the CSV must be all numbers "
+                        f"(remove text columns or encode them as numbers)")
+    raise DataError(f"{where}: {text!r} is not a finite number; replace it or drop the row")
 
 
 _MISSING = ("", "nan", "na", "n/a", "null", "none", "?", "-")
@@ -299,28 +354,45 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _load_npz(path: Path):
+def _load_npz(path: Path, max_bytes: Optional[int] = None):
+    # Everything that can be told from the .npy headers is checked before any data is read.
     try:
-        arrays = load_npz(path)
+        headers = npz_headers(path)
     except (ValueError, OSError) as exc:
         raise DataError(str(exc).splitlines()[0]) from None
-    missing = [k for k in ("X", "y") if k not in arrays]
+    missing = [k for k in ("X", "y") if headers.get(k) is None]
     if missing:
-        found = ", ".join(sorted(arrays)) or "none"
+        found = ", ".join(sorted(k for k, h in headers.items() if h is not None)) or "none"
         raise DataError(f"{path}: no array named {' or '.join(missing)} (arrays found: {found}); "
                         f"save it with numpy.savez(path, X=X, y=y)")
+    for key in ("X", "y"):
+        shape, dtype = headers[key]
+        if dtype.hasobject:
+            raise DataError(f"{path}: array {key} holds Python objects (dtype {dtype}), which only pickle could read, "
+                            f"and pickle is never used (it can run code); save plain numbers, e.g. "
+                            f"numpy.savez(path, X=np.asarray(X, dtype=float), y=np.asarray(y))")
+        if dtype.kind not in "biuf":
+            raise DataError(f"{path}: array {key} has dtype {dtype}; it must be numeric (int or float)")
+        if len(shape) not in (1, 2):
+            raise DataError(f"{path}: array {key} has shape {shape}; use (n,) or (n, d)")
+    (x_shape, _), (y_shape, _) = headers["X"], headers["y"]
+    if x_shape[0] != y_shape[0]:
+        raise DataError(f"{path}: X has {x_shape[0]} rows but y has {y_shape[0]}; give one label per row of X")
+    if x_shape[0] == 0:
+        raise DataError(f"{path}: X and y have 0 rows (shapes {x_shape} and {y_shape}); the file needs at least "
+                        f"one sample")
+    for key, shape, what in (("X", x_shape, "features"), ("y", y_shape, "targets")):
+        if len(shape) == 2 and shape[1] == 0:
+            raise DataError(f"{path}: {key} has 0 {what} (shape {shape}); it needs at least one column")
+    _check_data_bytes(math.prod(x_shape) + math.prod(y_shape), f"{path}: X {x_shape} and y {y_shape}",
+                      "use a smaller file", max_bytes)
+    try:
+        arrays = load_npz(path, keys=("X", "y"), max_bytes=max_bytes)
+    except (ValueError, OSError) as exc:
+        raise DataError(str(exc).splitlines()[0]) from None
     X, y = arrays["X"], arrays["y"]
-    for key, a in (("X", X), ("y", y)):
-        if a.dtype.kind not in "biuf":
-            raise DataError(f"{path}: array {key} has dtype {a.dtype}; it must be numeric (int or float)")
-        if a.ndim not in (1, 2):
-            raise DataError(f"{path}: array {key} has shape {a.shape}; use (n,) or (n, d)")
     X = X.reshape(len(X), -1).astype(np.float64)
     y = y.astype(np.float64)
-    if len(X) != len(y):
-        raise DataError(f"{path}: X has {len(X)} rows but y has {len(y)}; give one label per row of X")
-    if len(X) == 0:
-        raise DataError(f"{path}: X and y are empty; the file needs at least one sample")
     for key, a in (("X", X), ("y", y.reshape(len(y), -1))):
         bad = np.argwhere(~np.isfinite(a))
         if len(bad):
@@ -418,11 +490,14 @@ def closest_names(name: str, names, n: int = 3) -> str:
 
 
 def get_dataset(name: str, n: Optional[int] = None, seed=0, noise: Optional[float] = None,
-                classes: Optional[int] = None, test_fraction: float = 0.25, standardize: bool = True) -> Dataset:
+                classes: Optional[int] = None, test_fraction: float = 0.25, standardize: bool = True,
+                max_bytes: Optional[int] = None) -> Dataset:
     """A named data set, split into train and test and (by default) standardised on the training part.
 
     n, noise, classes default to each generator's own defaults. For digits, n picks a random
-    subset of the 1,797 images (all of them by default); noise does not apply.
+    subset of the 1,797 images (all of them by default); noise does not apply. An n too large
+    for the memory limit (`max_bytes`, see ``tinygrad_edu.limits``) is a DataSizeError, raised
+    before anything is made.
     """
     key = str(name).strip().lower()
     if key not in dataset_names():
@@ -444,21 +519,24 @@ def get_dataset(name: str, n: Optional[int] = None, seed=0, noise: Optional[floa
     if key == "digits":
         X, y = load_digits()
         if n is not None:
-            _check_n(n, "digits")
+            _check_n(n, "digits", X.shape[1] + 1, max_bytes)
             if n > len(X):
                 raise DataError(f"digits: n={n} but there are only {len(X)} images; use n <= {len(X)}", "n")
             keep = np.sort(rng.choice(len(X), size=n, replace=False))
             X, y = X[keep], y[keep]
     else:
-        X, y = _MAKERS[key](seed=rng, **kwargs)
+        X, y = _MAKERS[key](seed=rng, max_bytes=max_bytes, **kwargs)
     task = "regression" if key == "sine" else "classification"
     return make_dataset(X, y, task, name=key, seed=rng, test_fraction=test_fraction, standardize=standardize)
 
 
 def load_dataset(path, seed=0, task: Optional[str] = None, test_fraction: float = 0.25,
-                 standardize: bool = True) -> Dataset:
-    """Your own .csv or .npz file (see load_file), split and standardised like the named data sets."""
-    X, y, task = load_file(path, task)
+                 standardize: bool = True, max_bytes: Optional[int] = None) -> Dataset:
+    """Your own .csv or .npz file (see load_file), split and standardised like the named data sets.
+
+    task: "classification", "regression", or None for AUTO_TASK_RULE.
+    """
+    X, y, task = load_file(path, task, max_bytes)
     return make_dataset(X, y, task, name=Path(path).name, seed=seed, test_fraction=test_fraction,
                         standardize=standardize)
 

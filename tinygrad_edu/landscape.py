@@ -55,11 +55,19 @@ import numpy as np
 
 from . import optim
 from .data import closest_names
+from .limits import FLOAT_BYTES, SizeLimitError, check_bytes
 from .tensor import Tensor
 
 __all__ = ["Landscape", "Trajectory", "LANDSCAPES", "landscape_names", "get_landscape", "evaluate", "hessian",
            "heavy_ball_roots", "growth_factor", "describe", "header",
-           "default_hyperparameters", "run_trajectory", "run_trajectories", "grid", "format_trajectories"]
+           "default_hyperparameters", "run_trajectory", "run_trajectories", "grid", "format_trajectories",
+           "DIVERGED_BEYOND", "TrajectoryError", "trajectory_bytes"]
+
+DIVERGED_BEYOND = 1e6   # a walk with |x| or |y| above this (or a non-finite loss) has diverged
+
+
+class TrajectoryError(SizeLimitError):
+    """A run whose trajectory arrays would not fit the memory limit (a ValueError, one line)."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +89,10 @@ class Landscape:
         return self.f(x, y)
 
     def value(self, point) -> float:
-        """f at a point (x, y), as a float (NumPy, no graph)."""
-        x, y = (float(v) for v in point)
-        return float(self.f(x, y))
+        """f at a point (x, y), as a float (NumPy, no graph); inf where f overflows float64."""
+        x, y = (np.float64(v) for v in point)       # NumPy floats overflow to inf; Python's raise
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(self.f(x, y))
 
 
 def _quadratic(x, y):
@@ -298,8 +307,9 @@ class Trajectory:
         return self.path[-1]
 
     def distance(self) -> np.ndarray:
-        """Distance from each point of the path to the nearest minimum."""
-        return np.min([np.linalg.norm(self.path - np.asarray(m), axis=1) for m in self.minima], axis=0)
+        """Distance from each point of the path to the nearest minimum (inf beyond float64's range)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.min([np.linalg.norm(self.path - np.asarray(m), axis=1) for m in self.minima], axis=0)
 
     def steps_to_reach(self, tol: float = 1e-2) -> Optional[int]:
         """The first step t at which the point is within `tol` of a minimum (None if never)."""
@@ -318,7 +328,9 @@ class Trajectory:
         return int(np.count_nonzero(s[1:] != s[:-1]))
 
     def path_length(self) -> float:
-        return float(np.linalg.norm(np.diff(self.path, axis=0), axis=1).sum())
+        """Total length of the path's segments (inf when a diverged walk left float64's range)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.linalg.norm(np.diff(self.path, axis=0), axis=1).sum())
 
 
 def _optimizer_class(name):
@@ -347,23 +359,48 @@ def default_hyperparameters(landscape, optimizer: str) -> dict:
     return {"lr": default}
 
 
+def trajectory_bytes(steps: int, trajectories: int = 1) -> int:
+    """Memory of `trajectories` runs of `steps` steps: path (steps + 1, 2) and loss (steps + 1,), float64.
+
+    One more run's worth is counted for the copy each run makes when it trims its arrays.
+    """
+    return (trajectories + 1) * 3 * FLOAT_BYTES * (int(steps) + 1)
+
+
+def _check_steps(steps, trajectories: int, max_bytes: Optional[int]) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps={steps!r} must be an integer >= 0")
+    runs = f"{trajectories} trajectories" if trajectories > 1 else "a trajectory"
+    check_bytes(trajectory_bytes(steps, trajectories), f"{runs} of {steps:,} steps", "use fewer steps (--steps)",
+                max_bytes, TrajectoryError)
+
+
+def _check_start(start, fn: Landscape) -> np.ndarray:
+    start = np.asarray(fn.start if start is None else start, dtype=np.float64)
+    if start.shape != (2,) or not np.isfinite(start).all():
+        raise ValueError(f"start={start.tolist()!r} must be two finite numbers (x, y)")
+    if np.abs(start).max() > DIVERGED_BEYOND:
+        raise ValueError(f"start=({start[0]:g}, {start[1]:g}) lies outside |x|, |y| <= {DIVERGED_BEYOND:g}, where a "
+                         f"walk counts as diverged; start inside it, e.g. at {fn.name}'s own start "
+                         f"({fn.start[0]:g}, {fn.start[1]:g})")
+    return start
+
+
 def run_trajectory(landscape, optimizer: str, steps: Optional[int] = None, start=None,
-                   **hyperparameters) -> Trajectory:
+                   max_bytes: Optional[int] = None, **hyperparameters) -> Trajectory:
     """Run `optimizer` (a registry name, "package.module:Class", or a class) on `landscape`.
 
     Returns the path, starting at `start` (default: the landscape's), for `steps` steps
     (default: the landscape's). Hyperparameters not given take the landscape's defaults
     (see ``default_hyperparameters``). A walk that leaves every sane range (|x| or |y|
-    > 1e6, or a non-finite loss) stops there and records the step in ``diverged_at``.
+    > DIVERGED_BEYOND = 1e6, or a non-finite loss) stops there and records the step in
+    ``diverged_at``; a start outside that range is refused. `steps` whose arrays would not
+    fit the memory limit (`max_bytes`, see ``tinygrad_edu.limits``) are a TrajectoryError.
     """
     fn = get_landscape(landscape)
     steps = fn.steps if steps is None else steps
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps={steps!r} must be an integer >= 0")
-    start = fn.start if start is None else start
-    start = np.asarray(start, dtype=np.float64)
-    if start.shape != (2,) or not np.isfinite(start).all():
-        raise ValueError(f"start={start.tolist()!r} must be two finite numbers (x, y)")
+    _check_steps(steps, 1, max_bytes)
+    start = _check_start(start, fn)
     cls = _optimizer_class(optimizer)
     hyper = {**default_hyperparameters(fn, cls), **hyperparameters}
 
@@ -374,30 +411,38 @@ def run_trajectory(landscape, optimizer: str, steps: Optional[int] = None, start
     path[0] = p.data
     diverged_at = None
     last = steps
-    for t in range(steps):
-        opt.zero_grad()
-        value = fn(p[0], p[1])
-        loss[t] = value.item()
-        value.backward()
-        opt.step()
-        path[t + 1] = p.data
-        if not (np.isfinite(p.data).all() and np.abs(p.data).max() <= 1e6):
-            diverged_at, last = t + 1, t + 1
-            break
+    # A step that overflows is not an error here: the walk is stopped and reported as diverged.
     with np.errstate(over="ignore", invalid="ignore"):
-        loss[last] = fn.value(path[last])
+        for t in range(steps):
+            opt.zero_grad()
+            value = fn(p[0], p[1])
+            loss[t] = value.item()
+            value.backward()
+            opt.step()
+            path[t + 1] = p.data
+            if not (np.isfinite(p.data).all() and np.abs(p.data).max() <= DIVERGED_BEYOND):
+                diverged_at, last = t + 1, t + 1
+                break
+    loss[last] = fn.value(path[last])
     name = optimizer if isinstance(optimizer, str) else getattr(cls, "__name__", str(cls))
     return Trajectory(fn.name, name, hyper, path[: last + 1].copy(), loss[: last + 1].copy(), diverged_at, fn.minima)
 
 
 def run_trajectories(landscape, optimizers, steps: Optional[int] = None, start=None, lr: Optional[float] = None,
-                     momentum: Optional[float] = None) -> list:
+                     momentum: Optional[float] = None, max_bytes: Optional[int] = None) -> list:
     """One Trajectory per optimizer name, from the same start.
 
     `lr` overrides every optimizer's default learning rate. `momentum` sets μ of the momentum
     methods: the optimizers whose `momentum` argument defaults to a non-zero value
     (momentum, nesterov, momentum-no-lr); plain sgd and rmsprop stay without momentum.
+    Before any run, `steps` and `start` are checked: all the trajectories together must fit
+    the memory limit (``trajectory_bytes``; `max_bytes`, see ``tinygrad_edu.limits``), else
+    a TrajectoryError (a ValueError) says how much they would need.
     """
+    optimizers = list(optimizers)
+    fn = get_landscape(landscape)
+    _check_steps(fn.steps if steps is None else steps, max(len(optimizers), 1), max_bytes)
+    _check_start(start, fn)
     out = []
     for name in optimizers:
         cls = _optimizer_class(name)
@@ -408,7 +453,7 @@ def run_trajectories(landscape, optimizers, steps: Optional[int] = None, start=N
             default = inspect.signature(cls).parameters["momentum"].default
             if default not in (0, 0.0, inspect.Parameter.empty) and not (isinstance(default, float) and math.isnan(default)):
                 hyper["momentum"] = momentum
-        out.append(run_trajectory(landscape, name, steps=steps, start=start, **hyper))
+        out.append(run_trajectory(fn, name, steps=steps, start=start, max_bytes=max_bytes, **hyper))
     return out
 
 

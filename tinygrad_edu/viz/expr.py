@@ -12,17 +12,29 @@ syntax tree, and a small interpreter walks the tree, accepting only an allow-lis
 
 Anything else (``__import__('os')``, ``x.__class__``, lambdas, comprehensions, strings,
 subscripts, unknown names or methods) is an ``ExpressionError`` with a one-line message.
+
+It is bounded, so that no formula can hang the program or fill the memory: at most
+MAX_LENGTH (1000) characters, at most MAX_PARTS (500) parts (names, numbers, operators,
+calls), and no value or result with more than MAX_ELEMENTS (1,000,000) numbers, checked
+before each operation that could grow one (``a.reshape(-1, 1) * a`` squares the size).
 """
 from __future__ import annotations
 
 import ast
 import keyword
+import math
 import operator
 from typing import Mapping
 
+import numpy as np
+
 from ..tensor import Tensor
 
-__all__ = ["parse_expression", "ExpressionError", "METHODS"]
+__all__ = ["parse_expression", "ExpressionError", "METHODS", "MAX_LENGTH", "MAX_PARTS", "MAX_ELEMENTS"]
+
+MAX_LENGTH = 1000          # characters of an expression
+MAX_PARTS = 500            # names, numbers, operators, calls and attributes (expression nodes of the syntax tree)
+MAX_ELEMENTS = 1_000_000   # numbers in any one value or intermediate result (8 MB as float64)
 
 
 class ExpressionError(ValueError):
@@ -34,9 +46,9 @@ METHODS = ("tanh", "relu", "sigmoid", "exp", "log", "sqrt", "abs", "clip", "sum"
 _ATTRIBUTES = ("T",)
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.Pow: operator.pow, ast.MatMult: operator.matmul}
+_BINOP_SYMBOLS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow, "@": ast.MatMult}
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
             ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}
-_MAX_LENGTH = 1000
 _ALLOWED = "allowed: names, numbers, + - * / ** @, unary minus and Tensor methods such as .tanh()"
 _FRIENDLY = {"Lambda": "a lambda", "ListComp": "a list comprehension", "SetComp": "a set comprehension",
              "DictComp": "a dict comprehension", "GeneratorExp": "a generator expression",
@@ -53,24 +65,32 @@ def _describe(node: ast.AST) -> str:
     return _FRIENDLY.get(name, f"a {name} statement" if isinstance(node, ast.stmt) else f"'{name}'")
 
 
-def parse_expression(text: str, values: Mapping[str, object], *, allow_unused: bool = True) -> Tensor:
+def parse_expression(text: str, values: Mapping[str, object], *, allow_unused: bool = True,
+                     max_elements: int = MAX_ELEMENTS) -> Tensor:
     """Build the Tensor graph of `text`; return its root (the value of the last line).
 
     Every name in `values` becomes a leaf ``Tensor(value, requires_grad=True, name=name)``
     (a number or an array); a name used twice is the same leaf. Steps can be named with
     assignments separated by ``;`` or newlines, and the named tensors carry that name in
     drawings: ``"e = a*b; d = e + c; L = d * f"``. With ``allow_unused=False`` a value the
-    expression never uses is an error (it is usually a typo).
+    expression never uses is an error (it is usually a typo). Longer than MAX_LENGTH
+    characters, more than MAX_PARTS parts, or a value or result of more than `max_elements`
+    numbers: an ExpressionError, raised before the work is done.
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_expression: expected the expression as a str, got {type(text).__name__}")
-    if len(text) > _MAX_LENGTH:
-        raise ExpressionError(f"expression is {len(text)} characters long; the limit is {_MAX_LENGTH}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression is {len(text)} characters long, more than the limit of {MAX_LENGTH}; "
+                              f"draw a smaller formula")
     env: dict = {}
     for name, value in values.items():
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             raise ExpressionError(f"invalid variable name {name!r}: use letters, digits and _, "
                                   f"starting with a letter")
+        size = np.size(value)
+        if size > max_elements:
+            raise ExpressionError(f"value of {name!r} has {size:,} numbers, more than the limit of {max_elements:,}; "
+                                  f"use a smaller value")
         try:
             env[name] = Tensor(value, requires_grad=True, name=name)
         except TypeError as exc:
@@ -83,8 +103,12 @@ def parse_expression(text: str, values: Mapping[str, object], *, allow_unused: b
         raise ExpressionError("expression is nested too deeply; simplify it") from None
     if not tree.body:
         raise ExpressionError("the expression is empty; write one such as (a*b + c).tanh()")
+    parts = sum(isinstance(node, ast.expr) for node in ast.walk(tree))
+    if parts > MAX_PARTS:
+        raise ExpressionError(f"expression has {parts} parts (names, numbers, operators, calls), more than the limit "
+                              f"of {MAX_PARTS}; draw a smaller formula")
 
-    interpreter = _Interpreter(env)
+    interpreter = _Interpreter(env, max_elements)
     root = None
     try:
         for i, stmt in enumerate(tree.body):
@@ -102,9 +126,10 @@ def parse_expression(text: str, values: Mapping[str, object], *, allow_unused: b
 class _Interpreter:
     """Evaluates an allow-listed syntax tree to Tensors; everything else raises ExpressionError."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, max_elements: int = MAX_ELEMENTS):
         self.env = env          # name -> Tensor: the values, then the named steps
         self.used: set = set()  # names read so far
+        self.max_elements = max_elements
 
     def statement(self, stmt: ast.stmt, last: bool) -> Tensor:
         if isinstance(stmt, ast.Expr):
@@ -142,7 +167,9 @@ class _Interpreter:
             if op is None:
                 raise ExpressionError(f"operator {_SYMBOLS.get(type(node.op), type(node.op).__name__)} is not "
                                       f"allowed; use + - * / ** @")
-            return op(self.eval(node.left), self.eval(node.right))
+            left, right = self.eval(node.left), self.eval(node.right)
+            self.check_size(left, right, node.op)
+            return op(left, right)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
                 return -self.eval(node.operand)
@@ -158,6 +185,21 @@ class _Interpreter:
         if isinstance(node, ast.Call):
             return self.call(node)
         raise ExpressionError(f"{_describe(node)} is not allowed in an expression; {_ALLOWED}")
+
+    def check_size(self, left: Tensor, right: Tensor, op: ast.operator) -> None:
+        """Refuse, before computing it, a result with more than max_elements numbers (broadcasting can square sizes)."""
+        try:
+            if isinstance(op, ast.MatMult):
+                shape = _matmul_shape(left.shape, right.shape)
+            else:
+                shape = np.broadcast_shapes(left.shape, right.shape)
+        except ValueError:
+            return              # shapes that do not fit: the op itself says so, naming both
+        size = math.prod(shape)
+        if size > self.max_elements:
+            symbol = next(k for k, v in _BINOP_SYMBOLS.items() if isinstance(op, v))
+            raise ExpressionError(f"{left.shape} {symbol} {right.shape} would have shape {tuple(shape)}: {size:,} "
+                                  f"numbers, more than the limit of {self.max_elements:,}; use smaller values")
 
     @staticmethod
     def check_attribute(attr: str) -> None:
@@ -210,3 +252,14 @@ class _Interpreter:
             return tuple(self.literal(e, method) for e in node.elts)
         raise ExpressionError(f".{method}(): arguments must be numbers or tuples of numbers (e.g. axis=0), "
                               f"not {_describe(node)}")
+
+
+def _matmul_shape(a: tuple, b: tuple) -> tuple:
+    """The shape of a @ b by NumPy's rules (1-D operands are promoted, then dropped); ValueError if they do not fit."""
+    if not a or not b:
+        raise ValueError("matmul of a scalar")
+    a2, b2 = (1,) + a if len(a) == 1 else a, b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ValueError("inner dimensions differ")
+    batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    return tuple(batch) + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())

@@ -22,7 +22,10 @@ so the same graph gives the same DOT source, byte for byte.
 """
 from __future__ import annotations
 
+import errno
 import shutil
+import signal
+import subprocess
 import sys
 from collections import deque
 from pathlib import Path
@@ -31,10 +34,25 @@ from typing import NamedTuple, Optional
 import graphviz
 import numpy as np
 
-from ..io import atomic_write_bytes, atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_text, describe_os_error
 from ..tensor import Tensor
 
-__all__ = ["draw_graph", "draw_scalar_graph", "render_graph", "Rendered", "tensor_kind", "mlp_loss_graph"]
+__all__ = ["draw_graph", "draw_scalar_graph", "render_graph", "Rendered", "GraphError", "tensor_kind",
+           "mlp_loss_graph", "DOT_TIMEOUT", "MAX_LAYOUT_NODES", "QUICK_LAYOUT_ABOVE"]
+
+DEFAULT_MAX_NODES = 200  # nodes a drawing shows by default (those nearest the output)
+DOT_TIMEOUT = 60.0        # seconds render_graph lets `dot` lay out a drawing before stopping it
+MAX_LAYOUT_NODES = 5000   # render_graph refuses larger drawings: dot's layout time grows faster than the node count
+# Above this many nodes, drawings cap the iterations of dot's network-simplex placement
+# (nslimit, nslimit1): where one value feeds many ops (a sum of a*b repeated 100 times), its
+# long edges make the uncapped placement the slowest part of the layout by far. Smaller
+# drawings keep dot's full, tidiest layout.
+QUICK_LAYOUT_ABOVE = 100
+_QUICK_LAYOUT = {"nslimit": "2", "nslimit1": "2"}
+
+
+class GraphError(ValueError):
+    """A drawing that cannot be rendered (too large, dot failed or took too long, a file that cannot be written)."""
 
 # kind -> (legend text, Graphviz node attributes): a colour for each kind, and a border
 # (double, rounded, dashed) or shape for most, so that they stay apart in grey print too.
@@ -333,7 +351,13 @@ def _check(root, rankdir, max_nodes, fn):
         raise ValueError(f"{fn}: max_nodes={max_nodes!r} must be an integer >= 1")
 
 
-def _draw(view, rankdir: str, max_nodes: int, legend: bool, scalar: bool) -> graphviz.Digraph:
+class _Drawing(NamedTuple):
+    graph: graphviz.Digraph
+    drawn: int        # tensor and op nodes in the picture (not the marker or the legend)
+    hidden: int       # nodes of the graph left out by max_nodes
+
+
+def _draw(view, rankdir: str, max_nodes: int, legend: bool, scalar: bool) -> _Drawing:
     # 1. Keep the max_nodes nodes nearest the output (breadth-first), so a cut graph still
     #    shows the loss and the last layers, where one starts reading.
     preds, kept, seen = {}, [], set(view.roots)
@@ -356,7 +380,8 @@ def _draw(view, rankdir: str, max_nodes: int, legend: bool, scalar: bool) -> gra
                         lambda key: [p for p, _ in preds[key] if p in kept_set])
     ids = {key: f"n{i}" for i, key in enumerate(order)}
 
-    g = graphviz.Digraph("compute_graph", graph_attr={"rankdir": rankdir},
+    graph_attr = {"rankdir": rankdir, **(_QUICK_LAYOUT if len(order) > QUICK_LAYOUT_ABOVE else {})}
+    g = graphviz.Digraph("compute_graph", graph_attr=graph_attr,
                          node_attr={"fontname": "Helvetica", "fontsize": "10"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "9"})
     # 3. Nodes, each cluster (module) in its own subgraph, in order of first appearance.
@@ -400,7 +425,7 @@ def _draw(view, rankdir: str, max_nodes: int, legend: bool, scalar: bool) -> gra
 
     if legend:
         _legend(g, [k for k in _KINDS if k in kinds_seen], view.edge_note if labelled else None)
-    return g
+    return _Drawing(g, len(order), max(hidden, 0))
 
 
 def _legend(g: graphviz.Digraph, kinds: list, edge_note: Optional[str]) -> None:
@@ -414,7 +439,7 @@ def _legend(g: graphviz.Digraph, kinds: list, edge_note: Optional[str]) -> None:
 
 
 def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-               group_modules: bool = True, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
+               group_modules: bool = True, max_nodes: int = DEFAULT_MAX_NODES, legend: bool = True) -> graphviz.Digraph:
     """Draw the graph that computed `root`: one node per tensor, one per op.
 
     A tensor node shows its name, shape and value (the number for a single element, else
@@ -426,11 +451,11 @@ def draw_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, 
     is the DOT text; ``render_graph`` writes it to a file.
     """
     _check(root, rankdir, max_nodes, "draw_graph")
-    return _draw(_TensorView(root, show_data, show_grad, group_modules), rankdir, int(max_nodes), legend, False)
+    return _draw(_TensorView(root, show_data, show_grad, group_modules), rankdir, int(max_nodes), legend, False).graph
 
 
 def draw_scalar_graph(root: Tensor, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-                      max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
+                      max_nodes: int = DEFAULT_MAX_NODES, legend: bool = True) -> graphviz.Digraph:
     """Draw every scalar element as its own node, as in the classic hand-drawn backprop diagrams.
 
     Meant for tiny expressions such as ``L = (a*b + c) * f``. Elementwise ops connect
@@ -441,7 +466,17 @@ def draw_scalar_graph(root: Tensor, *, show_data: bool = True, show_grad: bool =
     back along it: a value used twice receives the sum of its two edges.
     """
     _check(root, rankdir, max_nodes, "draw_scalar_graph")
-    return _draw(_ScalarView(root, show_data, show_grad), rankdir, int(max_nodes), legend, True)
+    return _draw(_ScalarView(root, show_data, show_grad), rankdir, int(max_nodes), legend, True).graph
+
+
+def _drawing(root: Tensor, scalar: bool, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
+             group_modules: bool = True, max_nodes: int = DEFAULT_MAX_NODES, legend: bool = True) -> _Drawing:
+    """What draw_graph / draw_scalar_graph draw, with the counts render_graph reports."""
+    fn = "draw_scalar_graph" if scalar else "draw_graph"
+    _check(root, rankdir, max_nodes, fn)
+    view = (_ScalarView(root, show_data, show_grad) if scalar
+            else _TensorView(root, show_data, show_grad, group_modules))
+    return _draw(view, rankdir, int(max_nodes), legend, scalar)
 
 
 # ----- writing a picture to a file ---------------------------------------------------
@@ -450,13 +485,15 @@ _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "
 
 
 class Rendered(NamedTuple):
-    """What render_graph wrote: the file, and a hint when Graphviz was missing (DOT written instead).
+    """What render_graph wrote: the file, a hint when Graphviz was missing (DOT written instead),
+    and a note when max_nodes left part of the graph out (how many, and how to draw more).
 
     A notebook shows it as the drawing itself (SVG or PNG, read from the file); for a DOT
     file, as its text repr (the path, and the hint when Graphviz was missing).
     """
     path: Path
     hint: Optional[str] = None
+    note: Optional[str] = None
 
     def _repr_svg_(self) -> Optional[str]:
         return self.path.read_text(encoding="utf-8") if self.path.suffix.lower() == ".svg" else None
@@ -476,14 +513,55 @@ def _install_hint(dot_path: Path, wanted: Path, fmt: str) -> str:
             f"graphviz), then run: dot -T{fmt} {dot_path} -o {wanted}")
 
 
-def render_graph(root: Tensor, path, *, scalar: bool = False, quiet: bool = False, **options) -> Rendered:
+def _run_dot(dot: str, source: str, fmt: str, timeout: float, drawn: int) -> bytes:
+    """dot's output for `source`; a dot that fails, is killed or runs past `timeout` is a one-line GraphError."""
+    try:
+        # subprocess.run kills dot when the timeout passes (or on Ctrl-C) and waits for it to end.
+        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise GraphError(f"Graphviz's dot did not finish laying out {drawn} nodes within {timeout:g} s, so it was "
+                         f"stopped; draw fewer nodes (max_nodes=, --max-nodes) or a smaller graph, or allow more "
+                         f"time (timeout=)") from None
+    except OSError as exc:
+        raise GraphError(f"cannot run Graphviz's dot ({dot}): {exc.strerror or exc}; check the Graphviz "
+                         f"installation, or write the DOT source (.dot) instead") from None
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        raise GraphError(f"Graphviz's dot was killed by {name} while laying out {drawn} nodes (out of memory?); "
+                         f"draw fewer nodes (max_nodes=, --max-nodes), or write the DOT source (.dot) instead")
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        said = f": {lines[0]}" if lines else ""
+        raise GraphError(f"Graphviz's dot failed (exit status {done.returncode}){said}; write the DOT source "
+                         f"(.dot) to see what it was given, or check the Graphviz installation")
+    return done.stdout
+
+
+def _write(path: Path, write, data) -> Path:
+    try:
+        return write(path, data)
+    except OSError as exc:
+        raise GraphError(describe_os_error(exc, path, "write")) from None
+
+
+def render_graph(root: Tensor, path, *, scalar: bool = False, quiet: bool = False, timeout: float = DOT_TIMEOUT,
+                 **options) -> Rendered:
     """Draw `root`'s graph and write it to `path`; the format comes from the extension.
 
     .svg, .png and .pdf are made by Graphviz's ``dot``; .dot (or .gv) is the DOT source.
     ``scalar=True`` uses ``draw_scalar_graph``, otherwise ``draw_graph``; other keyword
     arguments go to that function. When ``dot`` is not installed, the DOT source is written
     next to `path` (same name, .dot) and a one-line hint says how to install Graphviz
-    (printed to stderr unless ``quiet``, and returned in ``Rendered.hint``).
+    (printed to stderr unless ``quiet``, and returned in ``Rendered.hint``). When max_nodes
+    leaves part of the graph out, ``Rendered.note`` says how much and how to draw more.
+
+    Bounded: a drawing of more than MAX_LAYOUT_NODES (5000) nodes is refused before dot
+    starts, and dot is stopped after `timeout` seconds (DOT_TIMEOUT, 60 by default). That,
+    a dot that fails, and a file that cannot be written (a read-only folder, a folder in
+    the way, a name too long, a full disk) are each a one-line GraphError (a ValueError).
     Files are written atomically.
     """
     path = Path(path)
@@ -491,22 +569,37 @@ def render_graph(root: Tensor, path, *, scalar: bool = False, quiet: bool = Fals
     if fmt is None:
         raise ValueError(f"render_graph: cannot tell the format of {path.name!r} from its extension; "
                          f"end the file name in .svg, .png, .pdf or .dot")
-    if not path.parent.is_dir():
+    try:
+        parent_exists, is_folder = path.parent.is_dir(), path.is_dir()
+    except OSError as exc:          # e.g. a name longer than the file system allows
+        raise GraphError(describe_os_error(exc, path, "write")) from None
+    if not parent_exists:
         raise FileNotFoundError(f"render_graph: directory {path.parent} does not exist; create it first")
-    graph = (draw_scalar_graph if scalar else draw_graph)(root, **options)
+    if is_folder:
+        raise GraphError(describe_os_error(IsADirectoryError(errno.EISDIR, "Is a directory"), path, "write"))
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise ValueError(f"render_graph: timeout={timeout!r} must be a number of seconds > 0, e.g. 60")
+    graph, drawn, hidden = _drawing(root, scalar, **options)
+    note = None
+    if hidden:
+        limit = options.get("max_nodes", DEFAULT_MAX_NODES)
+        note = (f"drew {drawn} of the graph's {drawn + hidden} nodes (the {drawn} nearest the output; "
+                f"max_nodes={limit}); raise max_nodes (--max-nodes) to draw more, or draw a smaller graph")
     if fmt == "dot":
-        return Rendered(atomic_write_text(path, graph.source))
-    if shutil.which("dot") is not None:
-        try:
-            return Rendered(atomic_write_bytes(path, graph.pipe(format=fmt)))
-        except graphviz.ExecutableNotFound:
-            pass
+        return Rendered(_write(path, atomic_write_text, graph.source), note=note)
+    if drawn > MAX_LAYOUT_NODES:
+        raise GraphError(f"the drawing has {drawn} nodes, more than the {MAX_LAYOUT_NODES} that dot lays out in "
+                         f"reasonable time; draw at most {MAX_LAYOUT_NODES} (max_nodes=, --max-nodes), or write the "
+                         f"DOT source (.dot) instead")
+    dot = shutil.which("dot")
+    if dot is not None:
+        return Rendered(_write(path, atomic_write_bytes, _run_dot(dot, graph.source, fmt, timeout, drawn)), note=note)
     dot_path = path.with_suffix(".dot")
-    atomic_write_text(dot_path, graph.source)
+    _write(dot_path, atomic_write_text, graph.source)
     hint = _install_hint(dot_path, path, fmt)
     if not quiet:
         print(hint, file=sys.stderr)
-    return Rendered(dot_path, hint)
+    return Rendered(dot_path, hint, note)
 
 
 # ----- the demo of `edu graph` ---------------------------------------------------------
