@@ -1,5 +1,6 @@
 """tinygrad_edu.checkpoint: what goes in comes back, bit for bit; damage is a one-line error."""
 import os
+import threading
 import zipfile
 
 import numpy as np
@@ -139,3 +140,23 @@ def test_checkpoint_of_another_model_or_optimizer(tmp_path):
     with pytest.raises(CheckpointError, match="its optimizer state does not fit this SGD"):
         ckpt.restore(same, optim.SGD(same.parameters(), lr=0.1, momentum=0.9))
     assert zipfile.is_zipfile(path)
+
+
+def test_a_fifo_in_place_of_the_checkpoint_is_refused_without_waiting(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    outcome = {}
+
+    def load():
+        try:
+            load_checkpoint(tmp_path)
+        except CheckpointError as exc:
+            outcome["error"] = str(exc)
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():                      # open() is waiting for a writer: unblock it, then fail
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("load_checkpoint waited on a FIFO")
+    assert "FIFO" in outcome["error"] and "\n" not in outcome["error"]

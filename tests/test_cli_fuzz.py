@@ -216,22 +216,15 @@ def test_fuzz_graph_runs(workspace, args):
     check(["graph", *args])
 
 
-# ----- train and compare (owned by the runs work; enable the strict check after merging it) --------
+# ----- train and compare -------------------------------------------------------------------------
 
-# Command lines that still end in a traceback; each is checked to fail as recorded, so the list
-# cannot go stale: when a fix lands, its entry fails here and is deleted.
-KNOWN_RUNS_FAILURES = [
-    (["train", "--hidden", "1000000000000", "--epochs", "1", "--samples", "20"], "MemoryError"),
-    (["train", "--data", "x" * 300 + ".csv", "--epochs", "1"], "OSError: [Errno 36] File name too long"),
-]
-STRICT_RUNS_FUZZ = False      # set True after merging the runs work: then any traceback fails the fuzz
-
-
-@pytest.mark.parametrize("args, last_line", KNOWN_RUNS_FAILURES)
-def test_known_train_and_compare_failures_still_fail_as_recorded(workspace, args, last_line):
+@pytest.mark.parametrize("args", [["train", "--hidden", "1000000000000", "--epochs", "1", "--samples", "20"],
+                                  ["train", "--data", "x" * 300 + ".csv", "--epochs", "1"],
+                                  ["train", "--task", "regression", "--epochs", "1"]],
+                         ids=["hidden-1e12", "data-name-300", "task-without-data"])
+def test_what_the_fuzz_once_found_is_one_line(workspace, args):
     workspace()
-    found = problems(CliRunner().invoke(cli, args), args[0], allow_diverged=True)
-    assert found and last_line in found[0], f"{args} now gives {found}: remove it from KNOWN_RUNS_FAILURES"
+    check(args)
 
 
 tiny = pick("1", "2")
@@ -244,7 +237,8 @@ RUN_OPTIONS = {"--dataset": (pick("moons", "xor", "sine", "blobs"), name_like(["
                "--loss": (pick("cross-entropy", "mse"), name_like(["cross-entropy", "bce", "hinge", "mse"])),
                "--epochs": (tiny, bad_ints), "--batch-size": (pick("8", "32"), numbers),
                "--seed": (pick("0", "3"), st.one_of(bad_ints, numbers)),
-               "--data": (pick("folder"), paths)}
+               "--data": (pick("folder"), paths),
+               "--task": (pick("auto", "classification"), name_like(["auto", "classification", "regression"]))}
 TRAIN = {**RUN_OPTIONS, "--optimizer": (pick("sgd", "adam", "momentum"), st.one_of(name_like(OPTIMIZERS),
                                                                                    pick("x.py:Foo", "os:path"))),
          "--lr": (pick("0.01", "0.1"), numbers), "--schedule": (pick("constant", "cosine", "step:5"), texts),
@@ -255,17 +249,11 @@ COMPARE = {**RUN_OPTIONS, "--optimizers": (pick("sgd", "sgd,adam"), optimizer_li
 
 
 def run_fuzz_example(args):
-    """One train/compare example: small sizes, and the known failures recorded instead of raised."""
+    """One train/compare example, at small sizes."""
     for option, default in (("--epochs", "1"), ("--samples", "20")):
         if option not in args:
             args = [*args, option, default]
-    if STRICT_RUNS_FUZZ:
-        return check(args, allow_diverged=True)
-    result = CliRunner().invoke(cli, args)
-    found = problems(result, args[0], allow_diverged=True)
-    known = [line for _, line in KNOWN_RUNS_FAILURES]
-    assert all(any(k in f for k in known) for f in found), f"edu {' '.join(map(repr, args))}: {found}"
-    return result
+    return check(args, allow_diverged=True)
 
 
 @settings(FUZZ, max_examples=20)

@@ -417,3 +417,35 @@ def test_a_negative_seed_names_the_option_and_its_range(tmp_path, command):
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "'--seed'" in errors[0] and "-1 is not in the range x>=0" in errors[0]
+
+
+@pytest.fixture
+def classes25(tmp_path):
+    """A CSV whose labels are 25 whole numbers: past the automatic rule's 20 classes."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "classes25.csv"
+    np.savetxt(path, np.column_stack([rng.standard_normal((300, 2)), np.arange(300) % 25]), delimiter=",")
+    return path
+
+
+def test_task_overrides_the_automatic_rule_for_a_data_file(classes25):
+    from tinygrad_edu.data import MAX_AUTO_CLASSES
+    assert MAX_AUTO_CLASSES == 20
+    auto = run("train", "--data", classes25, "--epochs", "1", "--lr", "0.001")   # targets 0..24, unscaled
+    assert auto.exit_code == 0 and "2 features, regression, 1 target" in auto.output and "mse loss" in auto.output
+    told = run("train", "--data", classes25, "--epochs", "1", "--lr", "0.001", "--task", "classification")
+    assert told.exit_code == 0 and "2 features, 25 classes" in told.output and "cross-entropy loss" in told.output
+
+
+def test_task_is_for_data_files_and_states_the_rule_in_help():
+    result = CliRunner().invoke(cli, ["train", "--task", "regression"])
+    assert result.exit_code == 2 and "--task applies to a --data file" in result.output
+    help_text = " ".join(run("train", "--help").output.split())
+    assert "at most 20 distinct values make a classification problem" in help_text
+
+
+def test_a_model_too_big_for_memory_is_refused_before_it_is_made():
+    result = CliRunner().invoke(cli, ["train", "--hidden", "1000000000000", "--epochs", "1", "--samples", "20"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and "'--hidden'" in error[0] and "146 TiB" in error[0] and "TINYGRAD_EDU_MAX_BYTES" in error[0]

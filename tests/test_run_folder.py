@@ -197,6 +197,8 @@ TAMPERED = {
     "seed -1": set_setting("seed", -1),
     "activation 3": set_setting("activation", 3),
     "data_file 7": set_setting("data_file", 7),
+    "task 3": set_setting("task", 3),
+    "task unknown": set_setting("task", "clustering"),
     "batch_size changed": set_setting("batch_size", 16),
     "epochs text": set_setting("epochs", "3"),
     "hidden 0": set_setting("hidden", [0]),

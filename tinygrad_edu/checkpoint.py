@@ -25,7 +25,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from .io import atomic_save_npz, load_npz
+from .io import atomic_save_npz, load_npz, regular_file
 
 FORMAT = "tinygrad_edu checkpoint v1"
 SECTIONS = ("model", "optimizer", "schedule", "extra")
@@ -128,7 +128,7 @@ def load_checkpoint(path) -> Checkpoint:
     if path.is_dir():
         path = path / "model.npz"
     try:
-        with open(path, "rb") as f:
+        with open(regular_file(path), "rb") as f:   # regular_file first: open() would wait on a FIFO
             if f.read(4) != b"PK\x03\x04":       # every .npz is a zip archive
                 raise CheckpointError(f"{path}: not a checkpoint (not an .npz archive: it may be corrupt, truncated "
                                       f"or another kind of file); give a model.npz written by `edu train --out DIR`")

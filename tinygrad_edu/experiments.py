@@ -37,6 +37,7 @@ from . import checkpoint as ckpt_io
 from . import nn, optim
 from .data import DataError, Dataset, closest_names, get_dataset, load_dataset, n_batches
 from .io import atomic_write_text
+from .limits import SizeLimitError, check_model_size
 from .optim.registry import code_file, registered
 from .train import History, Loss, TrainingDiverged, TrainingError, counted, fit, get_loss
 from .viz.plots import comparison_curves, save_figure, training_curves
@@ -77,6 +78,7 @@ class RunConfig:
     loss: Optional[str] = None               # None: cross-entropy (classification) or mse (regression)
     dataset: str = "moons"
     data_file: Optional[str] = None          # a .csv/.npz file instead of a named dataset
+    task: Optional[str] = None               # for a data file: "classification", "regression", None: data.AUTO_TASK_RULE
     n: Optional[int] = None                  # samples (None: the dataset's default)
     noise: Optional[float] = None
     seed: int = 0
@@ -96,6 +98,7 @@ class RunConfig:
         if unknown:
             raise ConfigError(f"config has unknown settings {', '.join(unknown)}; it was written by another "
                               f"version of tinygrad_edu")
+        d = {"task": None, **d}          # runs saved before `task` existed had none: the automatic rule
         missing = sorted(names - set(d))
         if missing:
             raise ConfigError(f"config lacks the settings {', '.join(missing)}")
@@ -160,6 +163,8 @@ _SCHEMA = {
     "data_file": lambda x: _text(x, allow_none=True),
     "n": _whole(1, allow_none=True),
     "noise": lambda x: None if x is None or (_is_number(x) and x >= 0) else "not a finite number >= 0",
+    "task": lambda x: None if x in (None, "classification", "regression") else
+    "not one of classification, regression or null",
     "seed": _whole(0),
 }
 
@@ -327,13 +332,16 @@ def build(config: RunConfig, initial_state: Optional[dict] = None, optimizer_cls
         optimizer_cls = optimizer_class(config.optimizer)
     cls = optimizer_cls
     kwargs = _optimizer_kwargs(cls, config)
+    if config.task is not None and not config.data_file:
+        raise ConfigError("--task applies to a --data file; a built-in data set has its own task, leave it out",
+                          "--task")
     if config.data_file and (config.n is not None or config.noise is not None):
         option = "--samples" if config.n is not None else "--noise"
         raise ConfigError(f"{option} applies to the built-in data sets, not to a --data file; leave it out", option)
     try:
         if config.data_file:
-            data = load_dataset(config.data_file, seed=config.seed,
-                                task="regression" if config.loss == "mse" else None)
+            task = config.task or ("regression" if config.loss == "mse" else None)
+            data = load_dataset(config.data_file, seed=config.seed, task=task)
             sha = _sha256(config.data_file)
         else:
             data = get_dataset(config.dataset, n=config.n, seed=config.seed, noise=config.noise)
@@ -350,6 +358,10 @@ def build(config: RunConfig, initial_state: Optional[dict] = None, optimizer_cls
         raise ConfigError(f"unknown activation {config.activation!r}{closest_names(config.activation, activations)} "
                           f"(choose from: {', '.join(activations)})", "--activation")
     sizes = [data.n_features, *hidden, loss.outputs(data.n_outputs)]
+    try:
+        check_model_size(sizes)
+    except SizeLimitError as exc:
+        raise ConfigError(str(exc), "--hidden") from None
     model = nn.MLP(sizes, activation=config.activation, seed=config.seed)
     if initial_state is not None:
         model.load_state_dict(initial_state)

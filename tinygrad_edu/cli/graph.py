@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import click
@@ -25,12 +24,10 @@ def _sizes(text: str) -> list:
     return sizes
 
 
-def _first_line(text) -> str:
-    """': the first line' of a message (bytes or str), or '' when there is none."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    lines = (text or "").strip().splitlines()
-    return f": {lines[0]}" if lines else ""
+def _one_line(exc) -> str:
+    """The first line of an error's message (any further lines are detail for a traceback)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _refuse_existing(out: Path, force: bool, option: str = "--out") -> None:
@@ -114,7 +111,7 @@ def _write_stepper(ctx, steps: str, expr, values, sizes, batch, seed, rankdir, f
         raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}; choose another --steps",
                                  param_hint="--steps") from None
     except ValueError as exc:            # the stepper's node limit, as one line
-        raise click.UsageError(_first_line(str(exc)).lstrip(": ")) from None
+        raise click.UsageError(_one_line(exc)) from None
     click.echo(f"wrote {written}")
 
 
@@ -186,14 +183,9 @@ def graph_command(ctx, out, steps, expr, values, sizes, batch, seed, backward, s
     except OSError as exc:               # read-only folder, name too long, disk full, ...
         raise click.BadParameter(f"cannot write {out}: {exc.strerror or exc}; choose another --out",
                                  param_hint="--out") from None
-    except subprocess.TimeoutExpired as exc:
-        raise click.UsageError(f"Graphviz's dot took longer than {exc.timeout:g} s and was stopped; draw fewer "
-                               f"nodes (--max-nodes) or write the DOT source (--out FILE.dot)") from None
-    except subprocess.CalledProcessError as exc:
-        raise click.UsageError(f"Graphviz's dot failed (exit status {exc.returncode}){_first_line(exc.stderr)}; "
-                               f"draw fewer nodes (--max-nodes) or write the DOT source (--out FILE.dot)") from None
-    except ValueError as exc:            # a bound of the drawing (too many nodes, ...) as one line
-        raise click.UsageError(_first_line(str(exc)).lstrip(": ") or type(exc).__name__) from None
+    except ValueError as exc:            # GraphError: dot timed out, failed or was killed; a bound of the drawing
+        raise click.UsageError(_one_line(exc)) from None
     click.echo(f"wrote {rendered.path}")
-    if rendered.hint:
-        click.echo(rendered.hint, err=True)
+    for remark in (rendered.note, rendered.hint):   # what --max-nodes left out; Graphviz missing
+        if remark:
+            click.echo(remark, err=True)

@@ -11,6 +11,7 @@ import click
 
 from .. import experiments as ex
 from .. import optim
+from ..data import AUTO_TASK_RULE
 from ..train import deferred_signals
 from ._common import STOP_SIGNALS, given, peek_option, usage_error
 
@@ -94,6 +95,9 @@ def run_options(func):
         click.option("--data", "data_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="Your own .csv (numbers; last column = label or target; header optional) or "
                           ".npz (arrays X, y) instead of --dataset."),
+        click.option("--task", type=click.Choice(["auto", "classification", "regression"]), default="auto",
+                     show_default=True, help=f"What a --data file's labels are: {AUTO_TASK_RULE} (auto); "
+                                             f"--loss mse means regression."),
         click.option("--samples", type=int, default=None,
                      help="Number of samples of a synthetic data set (default: its own, e.g. 500 for moons)."),
         click.option("--noise", type=float, default=None, help="Noise of a synthetic data set (default: its own)."),
@@ -121,7 +125,8 @@ def run_config(ctx, optimizer, lr=None, hyper=None, schedule=None, **options) ->
     return ex.RunConfig(optimizer=optimizer, lr=lr, hyper=hyper or {}, schedule=schedule, epochs=options["epochs"],
                         batch_size=options["batch_size"], hidden=ex.parse_hidden(options["hidden"]),
                         activation=options["activation"], loss=options["loss"], dataset=options["dataset"],
-                        data_file=str(Path(data_file).resolve()) if data_file else None, n=options["samples"],
+                        data_file=str(Path(data_file).resolve()) if data_file else None,
+                        task=None if options["task"] == "auto" else options["task"], n=options["samples"],
                         noise=options["noise"], seed=options["seed"])
 
 

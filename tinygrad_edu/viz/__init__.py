@@ -6,8 +6,8 @@
 Plots that need matplotlib live in their own modules and are imported on use.
 """
 from .expr import ExpressionError, parse_expression
-from .graph import Rendered, draw_graph, draw_scalar_graph, mlp_loss_graph, render_graph
+from .graph import GraphError, Rendered, draw_graph, draw_scalar_graph, mlp_loss_graph, render_graph
 from .stepper import backward_frames, step_backward
 
 __all__ = ["draw_graph", "draw_scalar_graph", "render_graph", "Rendered", "parse_expression",
-           "ExpressionError", "mlp_loss_graph", "step_backward", "backward_frames"]
+           "ExpressionError", "GraphError", "mlp_loss_graph", "step_backward", "backward_frames"]
