@@ -151,3 +151,17 @@ def test_unchanged_inputs_backpropagate_as_before_and_twice():
     w.grad += 1.0                    # .grad is not .data: changing it is fine
     loss.backward()
     np.testing.assert_array_equal(w.grad, 1.0 + 2 * w.data)
+
+
+def test_the_documented_limits_every_input_is_checked_and_detach_has_its_own_counter():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w + 1.0).sum()           # add's backward does not read w, but a changed input is refused all the same
+    w.data = w.data * 2
+    with pytest.raises(RuntimeError, match=STALE.format(op="add", i=0)):
+        loss.backward()
+    loss = (w * w).sum()
+    alias = w.detach()               # shares w's array, not its counter
+    alias.data -= 1.0                # changes w's values in place, bumps only the alias
+    assert alias._version == 1 and w._version == 1 and w.data.tolist() == [1.0, 3.0]
+    loss.backward()                  # not seen: 2w at the new values
+    np.testing.assert_array_equal(w.grad, [2.0, 6.0])
