@@ -355,3 +355,25 @@ def test_empty_arrays_go_through_every_op():
         assert rows.grad.shape == (0, 3)
         inner = Tensor(np.zeros((2, 0)), requires_grad=True) @ Tensor(np.zeros((0, 3)))
         assert inner.data.tolist() == [[0.0] * 3] * 2                # a sum of no products is 0
+
+
+def test_softmax_over_an_empty_axis_is_empty_and_bad_axes_are_one_line_errors():
+    """Over an empty axis there is nothing to normalise: an empty result, as torch.softmax gives
+    (test_edges_torch.py compares); a 0-d tensor has no axis at all."""
+    for shape, axis in (((0,), -1), ((3, 0), 1), ((0, 3), 0)):
+        x = Tensor(np.zeros(shape), requires_grad=True)
+        for out in (x.softmax(axis), x.log_softmax(axis)):
+            out.backward(np.zeros(shape))
+            assert out.shape == shape and x.grad.shape == shape
+    for make, kind, message in [
+        (lambda: Tensor(3.0).softmax(), ShapeError, "^softmax: a 0-dimensional tensor has no axis -1; pass axis=None"),
+        (lambda: Tensor(3.0).sum(axis=0), ShapeError, "^sum: a 0-dimensional tensor has no axis 0"),
+        (lambda: Tensor([1.0]).sum(axis=1.5), TypeError, r"^sum: axis=1.5 must be None, an int or a tuple of ints$"),
+        (lambda: Tensor([1.0]).max(axis=(0, "x")), TypeError, r"^max: axis=\(0, 'x'\) must be None, an int or a tuple"),
+        (lambda: Tensor([1.0]).mean(axis=True), TypeError, "^mean: axis=True must be None"),
+        (lambda: Tensor(np.zeros(2)).softmax(axis=1), ShapeError, "^softmax: axis 1 is out of range for a tensor with 1"),
+    ]:
+        with pytest.raises(kind, match=message) as info:
+            make()
+        assert "\n" not in str(info.value)
+    assert Tensor(3.0).sum().item() == 3.0                          # axis=None reduces a 0-d tensor fine

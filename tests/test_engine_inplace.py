@@ -34,7 +34,7 @@ def test_versions_count_the_library_s_in_place_changes():
 def test_data_minus_equals_between_forward_and_backward_raises_naming_tensor_and_op():
     w, loss = square_loss()
     w.data -= 0.1 * np.ones(3)       # the student's manual step, before backward
-    with pytest.raises(RuntimeError, match="^backward: tensor 'w' of shape \\(3,\\) \\(version 0, now 1\\) "
+    with pytest.raises(RuntimeError, match="^backward: tensor 'w' of shape \\(3,\\) \\(now at version 1\\) "
                                            + STALE.format(op="mul", i=0)) as info:
         loss.backward()
     assert "\n" not in str(info.value) and w.grad is None       # refused before any gradient was stored
@@ -58,7 +58,7 @@ def test_without_the_check_the_gradient_would_be_silently_wrong():
     w, loss = square_loss()
     at_forward = w.data.copy()
     w.data -= 1.0
-    w._version = 0                   # hide the change, as the engine did before it had versions
+    w._changed_at = 0                # hide the change, as the engine did before it had versions
     loss.backward()
     assert not np.allclose(w.grad, 2 * at_forward)
     np.testing.assert_array_equal(w.grad, 2 * (at_forward - 1.0))
@@ -73,7 +73,7 @@ def test_optimizer_step_between_forward_and_backward_raises():
     loss = (model(x) ** 2).mean()
     opt.step()                       # moves every parameter that has a gradient
     assert [p._version for p in model.parameters()] == [v + 1 for v in versions]
-    with pytest.raises(RuntimeError, match="^backward: tensor 'layers.0.W' of shape \\(2, 3\\) \\(version 0, now 1\\) "
+    with pytest.raises(RuntimeError, match="^backward: tensor 'layers.0.W' of shape \\(2, 3\\) \\(now at version 1\\) "
                                            + STALE.format(op="linear", i=1)):
         loss.backward()
 
@@ -111,7 +111,7 @@ def test_a_changed_intermediate_or_constant_input_is_caught_too():
     h = w * 3.0
     loss = (h * h).sum()
     h.data = h.data + 1              # an op's output, changed before the op that used it runs backward
-    with pytest.raises(RuntimeError, match="^backward: a tensor of shape \\(2,\\) \\(version 0, now 1\\) "
+    with pytest.raises(RuntimeError, match="^backward: a tensor of shape \\(2,\\) \\(now at version 1\\) "
                                            + STALE.format(op="mul", i=0)):
         loss.backward()
     x = Tensor([[1.0, 2.0]], name="x")   # data, no gradient: still read by linear's backward for ∂L/∂W
@@ -165,3 +165,21 @@ def test_the_documented_limits_every_input_is_checked_and_detach_has_its_own_cou
     assert alias._version == 1 and w._version == 1 and w.data.tolist() == [1.0, 3.0]
     loss.backward()                  # not seen: 2w at the new values
     np.testing.assert_array_equal(w.grad, [2.0, 6.0])
+
+
+def test_the_check_runs_only_when_something_changed_since_the_graph_began(monkeypatch):
+    """The docstring: while nothing changed since the oldest op was made, backward's look is one comparison."""
+    from tinygrad_edu import tensor
+    calls = []
+    original = tensor._check_inputs_unchanged
+    monkeypatch.setattr(tensor, "_check_inputs_unchanged", lambda *a: calls.append(1) or original(*a))
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    w.data = w.data + 1              # a change before the graph is made: the ops saw the new values
+    loss = (w * w).sum()
+    loss.backward()
+    assert calls == []
+    unrelated = Tensor([0.0])
+    unrelated.data = np.ones(1)      # a change elsewhere: the full check runs, and finds nothing
+    loss.backward()
+    assert calls == [1]
+    np.testing.assert_array_equal(w.grad, 2 * (2 * w.data))

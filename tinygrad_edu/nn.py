@@ -165,8 +165,8 @@ class Module(metaclass=_NamesAfterInit):
                                  f"no parameter of that name (it has {', '.join(params)})")
         values = {name: _parameter_values(owner, name, d[name], p) for name, p in params.items()}
         for name, p in params.items():     # only now, with every entry valid
-            p._data[...] = values[name]    # in place (an optimizer holds the array): bump the version by hand
-            p._version += 1
+            p._data[...] = values[name]    # in place: an optimizer holds the array
+        _tensor.mark_changed(*params.values())
 
     # ----- printing ----------------------------------------------------------------
     def __repr__(self) -> str:

@@ -192,9 +192,13 @@ def _axes(axis, ndim: int, op: str) -> tuple:
     """Normalise axis (None, int or tuple) to a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(isinstance(ax, (int, np.integer)) and not isinstance(ax, bool) for ax in axes):
+        raise TypeError(f"{op}: axis={axis!r} must be None, an int or a tuple of ints")
     norm = []
     for ax in axes:
+        if not ndim:
+            raise ShapeError(f"{op}: a 0-dimensional tensor has no axis {ax}; pass axis=None, or reshape it to 1-D first")
         if not -ndim <= ax < ndim:
             raise ShapeError(f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions; use -{ndim} to {ndim - 1}")
         norm.append(int(ax) % ndim)
@@ -328,6 +332,7 @@ def softmax(a: Tensor, axis: int = -1) -> Tensor:
     """sᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m), m = max a (the shift changes nothing but avoids overflow).
 
     ∂L/∂aᵢ = sᵢ · (gᵢ − Σⱼ gⱼ sⱼ).
+    Over an empty axis there is nothing to normalise: the result is empty, as in PyTorch.
     """
     _axes(axis, a.ndim, "softmax")
     e = np.exp(a._data - a._data.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis is fine
@@ -336,7 +341,10 @@ def softmax(a: Tensor, axis: int = -1) -> Tensor:
 
 
 def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
-    """ln softmax(a) = (a − m) − ln Σⱼ e^(aⱼ−m).   ∂L/∂aᵢ = gᵢ − softmax(a)ᵢ · Σⱼ gⱼ."""
+    """ln softmax(a) = (a − m) − ln Σⱼ e^(aⱼ−m).   ∂L/∂aᵢ = gᵢ − softmax(a)ᵢ · Σⱼ gⱼ.
+
+    Over an empty axis the result is empty, as in PyTorch.
+    """
     _axes(axis, a.ndim, "log_softmax")
     shifted = a._data - a._data.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: an empty axis is fine
     with _ieee():  # ln 0 for an empty axis

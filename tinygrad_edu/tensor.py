@@ -17,9 +17,12 @@ of 100,000 operations is fine.
 
 **In-place changes.** A closure reads its inputs' ``.data`` when backward runs, not when the op
 ran, so changing an input's values in between would silently give the gradient at the new
-values. As in PyTorch, every tensor has a version counter, ``t._version``, and each op records
-its inputs' versions; backward() compares them before it calls the op's closure and raises,
-naming the tensor and the op, if one changed. These paths bump the counter:
+values. As in PyTorch, every tensor has a version counter, ``t._version``, bumped by each
+in-place change, which also stamps the tensor with the time of the change (``_changed_at``,
+on the clock of the creation stamps). An input changed after the op that used it was made has
+a later stamp than the op's output: backward() looks for one before it runs any closure and
+raises, naming the tensor and the op. (While nothing changed since the graph's oldest op was
+made, that look costs one comparison.) These paths bump the counter, through ``mark_changed``:
   - assigning ``t.data`` (``t.data = a``, and ``t.data -= lr * t.grad``, which assigns too),
   - ``optimizer.step()`` (every parameter it updates) and ``Module.load_state_dict``.
 A write into the array itself (``t.data[...] = v``, ``t.data.fill(0)``) goes around the tensor
@@ -41,7 +44,8 @@ import numpy as np
 _grad_enabled = True      # False inside `no_grad()`: record no graph
 _detect_anomaly = False   # True inside `detect_anomaly()`: check every op's output
 _scope: Optional[str] = None  # innermost `name_scope(...)` label, for drawing
-_clock = itertools.count()    # creation stamps: a tensor made later gets a larger number
+_clock = itertools.count(1)   # creation stamps: a tensor made later gets a larger number
+_last_change = 0              # the stamp of the latest in-place change (mark_changed) of any tensor
 
 
 class ShapeError(ValueError):
@@ -85,7 +89,6 @@ def name_scope(label: str):
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _new = object.__new__                       # a Tensor without running __init__ (ops fill it in)
 _by_stamp = operator.attrgetter("_stamp")
-_version_of = operator.attrgetter("_version")
 
 
 def _float_dtype(dtype) -> np.dtype:
@@ -124,6 +127,16 @@ def _checksum(data: np.ndarray) -> int:
     return hash(data.tobytes())
 
 
+def mark_changed(*tensors: "Tensor") -> None:
+    """Record that the values of `tensors` were changed in place: bump each one's version and stamp
+    the change, so that backward() refuses a graph made before it (see the module docstring)."""
+    global _last_change
+    _last_change = stamp = next(_clock)
+    for t in tensors:
+        t._version += 1
+        t._changed_at = stamp
+
+
 def _changed_in_place(node: "Tensor", i: int, how: str) -> RuntimeError:
     """backward's error for input i of `node`'s op, changed in place after the op used it."""
     t = node.inputs[i]
@@ -148,12 +161,12 @@ class Tensor:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "inputs", "scope", "_backward", "_stamp",
-                 "_version", "_input_versions", "_input_checksums", "__weakref__")
+                 "_version", "_changed_at", "_input_checksums", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy looping over it
 
     def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):
         self._data = _numeric_array(data, _float_dtype(dtype), copy=True)
-        self._version = 0                 # bumped by every in-place change (see the module docstring)
+        self._version = self._changed_at = 0     # in-place changes: how many, and when the last one was
         self.grad: Optional[np.ndarray] = None
         self.requires_grad = bool(requires_grad)
         self.name = name
@@ -170,12 +183,12 @@ class Tensor:
         if _detect_anomaly:
             _check_finite(data, inputs, op)
         out = _new(Tensor)
-        out._data, out.grad, out.name, out.scope, out._stamp, out._version = data, None, None, _scope, next(_clock), 0
+        out._data, out.grad, out.name, out.scope, out._stamp = data, None, None, _scope, next(_clock)
+        out._version = out._changed_at = 0
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     out.requires_grad, out.op, out.inputs, out._backward = True, op, inputs, backward
-                    out._input_versions = tuple(map(_version_of, inputs))   # checked by backward()
                     if _detect_anomaly:
                         out._input_checksums = tuple(_checksum(t._data) for t in inputs)
                     return out
@@ -195,7 +208,7 @@ class Tensor:
         else:
             t._data = _numeric_array(x, dtype, copy=False)
         t.grad, t.requires_grad, t.name, t.op, t.inputs, t.scope, t._backward = None, False, None, "", (), _scope, None
-        t._stamp, t._version = next(_clock), 0
+        t._stamp, t._version, t._changed_at = next(_clock), 0, 0
         return t
 
     @classmethod
@@ -219,8 +232,8 @@ class Tensor:
     # ----- the values ----------------------------------------------------------------
     @property
     def data(self) -> np.ndarray:
-        """The values (an ndarray). Assigning to it, ``t.data = a`` or ``t.data -= lr * t.grad``, bumps
-        ``t._version``, so that backward() notices a graph that used the old values."""
+        """The values (an ndarray). Assigning to it, ``t.data = a`` or ``t.data -= lr * t.grad``, is an
+        in-place change (mark_changed): backward() then refuses a graph that used the old values."""
         return self._data
 
     @data.setter
@@ -228,7 +241,7 @@ class Tensor:
         if type(value) is not np.ndarray or value.dtype not in _FLOAT_DTYPES:
             value = _numeric_array(value, self._data.dtype, copy=False)
         self._data = value
-        self._version += 1
+        mark_changed(self)
 
     # ----- array-like properties -------------------------------------------------
     shape = property(lambda self: self._data.shape)
@@ -317,7 +330,8 @@ class Tensor:
 
         nodes = self.topological_order(leaves=False)
         check = _detect_anomaly
-        _check_inputs_unchanged(nodes, check)   # before any .grad changes: a refused backward changes nothing
+        if _last_change > nodes[0]._stamp or check:   # something changed since the oldest op was made
+            _check_inputs_unchanged(nodes, check)    # before any .grad changes: a refused backward changes nothing
 
         # Walk the ops newest first: all users of a tensor were made after it, so when we reach
         # it, its gradient is complete. A leaf's share is added to its .grad as soon as it arrives.
@@ -346,13 +360,13 @@ class Tensor:
 def _check_inputs_unchanged(nodes: list, checksums: bool) -> None:
     """Raise if an input of one of these ops was changed in place after the op used it.
 
-    The versions catch every change made through the library; with `checksums` (inside
-    detect_anomaly), a write into an array is caught too, for ops made inside detect_anomaly.
+    The stamps catch every change made through the library (mark_changed); with `checksums`
+    (inside detect_anomaly), a write into an array is caught too, for ops made inside detect_anomaly.
     """
     for node in nodes:
-        if node._input_versions != tuple(map(_version_of, node.inputs)):
-            i = next(i for i, (t, v) in enumerate(zip(node.inputs, node._input_versions)) if t._version != v)
-            raise _changed_in_place(node, i, f"version {node._input_versions[i]}, now {node.inputs[i]._version}")
+        for i, t in enumerate(node.inputs):
+            if t._changed_at > node._stamp:
+                raise _changed_in_place(node, i, f"now at version {t._version}")
         saved = getattr(node, "_input_checksums", None) if checksums else None
         if saved is not None:
             for i, (t, checksum) in enumerate(zip(node.inputs, saved)):

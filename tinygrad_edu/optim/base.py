@@ -34,7 +34,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_changed
 
 REQUIRED = inspect.Parameter.empty  # default of a hyperparameter that has none
 
@@ -214,14 +214,16 @@ class Optimizer:
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient (others are skipped).
 
-        Each updated parameter's version counter goes up, so that backward() of a graph made
-        before the step refuses to compute gradients from the moved weights.
+        Each updated parameter is marked changed (its version goes up), so that backward() of a
+        graph made before the step refuses to compute gradients from the moved weights.
         """
         self.step_count += 1
+        moved = []
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
                 self.update(p._data, p.grad, state)
-                p._version += 1
+                moved.append(p)
+        mark_changed(*moved)
 
     def zero_grad(self) -> None:
         """Forget the gradients (set every .grad to None) before the next backward()."""

@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from ..tensor import mark_changed
 from .base import Hyperparameter, HyperparameterError, Optimizer, learning_rate, positive, unit_interval
 from .registry import register
 
@@ -321,8 +322,9 @@ class MomentumWithoutLR(Optimizer):
         if self.step_count < self.warmup_steps:
             return super().step()             # the first warmup_steps steps: Momentum, gradient and all
         self.step_count += 1
+        moved = []
         for p, state in zip(self.params, self.state):
-            w = p.data
+            w = p._data
             m = state.get("momentum_buffer")
             if m is None:                     # never moved by a gradient: nothing to coast
                 continue
@@ -331,7 +333,8 @@ class MomentumWithoutLR(Optimizer):
                 state["removal_point"] = w.copy()
             m *= self.momentum                # m ← μ·m   (Δw_t = μ·Δw_{t−1}; no gradient)
             w -= m
-            p._version += 1                   # moved in place: a graph made before this step is stale
+            moved.append(p)
+        mark_changed(*moved)                  # a graph made before this step is stale
 
     # ----- what the ablation reports --------------------------------------------------
     @property
