@@ -132,7 +132,6 @@ def _blobs():
 def _trained(name, hp, steps):
     X, y = _blobs()
     model = nn.MLP([2, 4, 1], seed=3)
-    model.layers[2].b.requires_grad = True
     opt = optim.get(name)(model.parameters(), **hp)
     for _ in range(steps):
         opt.zero_grad()
@@ -167,6 +166,12 @@ def test_a_missing_adam_moment_is_refused_not_reset_to_zero():
     ams = _trained("adam", {"amsgrad": True}, 2).state_dict()
     refused("adam", {"amsgrad": True}, {k: v for k, v in ams.items() if k != "state.3.max_exp_avg_sq"},
             "missing entry 'state.3.max_exp_avg_sq'")
+    refused(*ADAM, {k: v for k, v in good.items() if not k.startswith("state.2.")},        # all of one parameter
+            r"missing entry 'state.2.step' \(parameter 2 has no entries\)")
+    refused(*ADAM, {**good, "params_with_state": np.array([0, 1, 3])}, "unexpected entry 'state.2.exp_avg': parameter 2 "
+            "is not in params_with_state")
+    refused(*ADAM, {**good, "params_with_state": np.array([0, 0, 1])}, "must list distinct parameter indices from 0 to 3")
+    refused(*ADAM, {k: v for k, v in good.items() if k != "params_with_state"}, "missing entry 'params_with_state'")
     refused(*ADAM, {**good, "state.0.max_exp_avg_sq": good["state.0.exp_avg_sq"]},      # amsgrad is off
             "unexpected entry 'state.0.max_exp_avg_sq'; with these hyperparameters Adam keeps step, exp_avg, exp_avg_sq")
 

@@ -336,9 +336,9 @@ class Optimizer:
                                      f"hyperparameters {type(self).__name__} keeps {uses}")
                 missing = [k for k in required if k not in entries]
                 if missing:
-                    raise ValueError(f"{owner}: missing entry 'state.{i}.{missing[0]}' (parameter {i} has "
-                                     f"{', '.join(repr(f'state.{i}.{k}') for k in entries)}); the file is "
-                                     f"incomplete or {hint}")
+                    has = ", ".join(repr(f"state.{i}.{k}") for k in entries) or "no entries"
+                    raise ValueError(f"{owner}: missing entry 'state.{i}.{missing[0]}' (parameter {i} has {has}); "
+                                     f"the file is incomplete or {hint}")
             states.append({k: self._state_value(owner, f"state.{i}.{k}", v, self.params[i], step_count)
                            for k, v in entries.items()})
         for name, value in hyper.items():

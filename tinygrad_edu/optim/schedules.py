@@ -136,7 +136,10 @@ class ExponentialLR(Schedule):
 
 
 class CosineLR(Schedule):
-    """η_t = min_lr + (η₀ − min_lr)·(1 + cos(π·t/T))/2 for t ≤ T, then min_lr (half a cosine wave)."""
+    """η_t = min_lr + (η₀ − min_lr)·(1 + cos(π·t/T))/2 for t ≤ T, then min_lr (half a cosine wave).
+
+    The floor min_lr must lie in [0, η₀]: the wave goes down from the optimizer's lr to it.
+    """
 
     name = "cosine"
 
