@@ -238,14 +238,45 @@ def test_gradcheck_returns_error_and_names_the_failing_input():
 def test_gradcheck_fails_a_nan_or_infinite_gradient_where_finite_differences_are_finite(claimed):
     def bad_square(t):  # forward t², backward claims nan or inf
         return Tensor._result(t.data ** 2, (t,), "bad", lambda g: (np.full_like(t.data, claimed),))
-    with pytest.raises(GradcheckError, match=r"input 0 at index \(0,\): backward gives (nan|inf|-inf)"):
-        gradcheck(bad_square, [Tensor([0.5], requires_grad=True)])
+    with pytest.raises(GradcheckError, match=r"^gradcheck: analytic gradient of input 0 at index \(2,\) is "
+                                             r"(nan|inf|-inf) \(finite differences give -?\d"):
+        gradcheck(lambda t: bad_square(t[2:]).sum() + (t[:2] * t[:2]).sum(), [Tensor([0.5, 1.0, 2.0], requires_grad=True)])
 
 
-def test_gradcheck_accepts_equal_infinities():
-    def wall(t):  # 0 left of the origin, inf right of it: the slope at 0 is infinite, and backward says so
-        return Tensor._result(np.where(t.data > 0, np.inf, 0.0), (t,), "wall", lambda g: (g * np.inf,))
-    assert gradcheck(wall, [Tensor([0.0], requires_grad=True)]) == 0.0
+@pytest.mark.parametrize("fn, at", [
+    (lambda t: t.log(), 0.0),      # ln 0 = −inf: backward gives 1/0 = inf, finite differences nan (ln of −ε)
+    (lambda t: t.sqrt(), 0.0),     # √ is vertical at 0 and undefined left of it
+    (lambda t: (t - 1.0).log(), 1.0),
+])
+def test_gradcheck_fails_log_and_sqrt_at_zero(fn, at):
+    x = Tensor([at], requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"analytic gradient of input 0 at index \(0,\) is -?inf \(finite "
+                                             r"differences give nan\)") as info:
+        gradcheck(fn, [x])
+    assert "\n" not in str(info.value)
+
+
+def test_gradcheck_fails_where_only_finite_differences_are_infinite():
+    """Infinite finite differences: the function jumps to inf at the point; it is not differentiable there,
+    even where backward says inf too (an infinite gradient is never a pass)."""
+    def wall(t, slope):  # 0 left of the origin, inf right of it
+        return Tensor._result(np.where(t.data > 0, np.inf, 0.0), (t,), "wall", lambda g: (g * slope,))
+    x = Tensor([0.0], requires_grad=True, name="x")
+    with pytest.raises(GradcheckError, match=r"^gradcheck: numeric gradient of input 0 \('x'\) at index \(0,\) is "
+                                             r"-?inf: the function is not differentiable there .*backward gives 0\)"):
+        gradcheck(lambda t: wall(t, 0.0), [x])
+    with pytest.raises(GradcheckError, match=r"analytic gradient of input 0 \('x'\) at index \(0,\) is -?inf"):
+        gradcheck(lambda t: wall(t, np.inf), [x])
+
+
+@pytest.mark.parametrize("result, kind", [(lambda t: float(t.data.sum()), "float"), (lambda t: t.data * 2, "ndarray"),
+                                          (lambda t: (t * t).sum().item(), "float")])
+def test_gradcheck_of_a_function_that_returns_no_tensor_says_to_return_one(result, kind):
+    with pytest.raises(TypeError, match=f"^gradcheck: fn returned a {kind}, not a Tensor; return a Tensor") as info:
+        gradcheck(result, [Tensor([1.0, 2.0], requires_grad=True)])
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="^gradcheck: fn's result is not connected to the inputs"):
+        gradcheck(lambda t: Tensor(t.data * 2), [Tensor([1.0, 2.0], requires_grad=True)])
 
 
 # ----- edge points: our conventions, by hand (tests/test_edges_torch.py checks them against PyTorch) -----
@@ -324,3 +355,25 @@ def test_empty_arrays_go_through_every_op():
         assert rows.grad.shape == (0, 3)
         inner = Tensor(np.zeros((2, 0)), requires_grad=True) @ Tensor(np.zeros((0, 3)))
         assert inner.data.tolist() == [[0.0] * 3] * 2                # a sum of no products is 0
+
+
+def test_softmax_over_an_empty_axis_is_empty_and_bad_axes_are_one_line_errors():
+    """Over an empty axis there is nothing to normalise: an empty result, as torch.softmax gives
+    (test_edges_torch.py compares); a 0-d tensor has no axis at all."""
+    for shape, axis in (((0,), -1), ((3, 0), 1), ((0, 3), 0)):
+        x = Tensor(np.zeros(shape), requires_grad=True)
+        for out in (x.softmax(axis), x.log_softmax(axis)):
+            out.backward(np.zeros(shape))
+            assert out.shape == shape and x.grad.shape == shape
+    for make, kind, message in [
+        (lambda: Tensor(3.0).softmax(), ShapeError, "^softmax: a 0-dimensional tensor has no axis -1; pass axis=None"),
+        (lambda: Tensor(3.0).sum(axis=0), ShapeError, "^sum: a 0-dimensional tensor has no axis 0"),
+        (lambda: Tensor([1.0]).sum(axis=1.5), TypeError, r"^sum: axis=1.5 must be None, an int or a tuple of ints$"),
+        (lambda: Tensor([1.0]).max(axis=(0, "x")), TypeError, r"^max: axis=\(0, 'x'\) must be None, an int or a tuple"),
+        (lambda: Tensor([1.0]).mean(axis=True), TypeError, "^mean: axis=True must be None"),
+        (lambda: Tensor(np.zeros(2)).softmax(axis=1), ShapeError, "^softmax: axis 1 is out of range for a tensor with 1"),
+    ]:
+        with pytest.raises(kind, match=message) as info:
+            make()
+        assert "\n" not in str(info.value)
+    assert Tensor(3.0).sum().item() == 3.0                          # axis=None reduces a 0-d tensor fine

@@ -209,3 +209,82 @@ def test_schedule_needs_an_lr():
         pass
     with pytest.raises(TypeError, match="NoLR has no lr attribute"):
         optim.Constant(NoLR())
+
+
+# ----- every value checked, one line each ----------------------------------------------------
+
+@pytest.mark.parametrize("spec, message", [
+    ("cosine:inf", r"^CosineLR: min_lr=inf is out of range; use 0 <= min_lr <= 0.5 \(the floor"),
+    ("cosine:nan", r"^CosineLR: min_lr=nan is out of range; use 0 <= min_lr <= 0.5"),
+    ("cosine:0.6", r"^CosineLR: min_lr=0.6 is out of range; use 0 <= min_lr <= 0.5"),    # a floor above the start
+    ("warmup:10:cosine:1", r"^CosineLR: min_lr=1.0 is out of range; use 0 <= min_lr <= 0.5"),
+    ("exp:inf", r"^ExponentialLR: gamma=inf is out of range; use 0 < gamma <= 1"),
+    ("step:10:nan", r"^StepLR: gamma=nan is out of range; use 0 < gamma <= 1"),
+    ("step:1e3", r"STEP_SIZE must be a whole number"),
+])
+def test_parse_refuses_values_outside_their_range_naming_the_parameter(spec, message):
+    with pytest.raises(ValueError, match=message) as info:
+        schedules.parse(spec, make(lr=0.5), 100)
+    assert "\n" not in str(info.value) and "try" not in str(info.value)
+
+
+def test_a_cosine_floor_equal_to_the_base_rate_is_a_constant():
+    assert lrs(optim.CosineLR(make(lr=0.5), total_steps=3, min_lr=0.5), 5) == [0.5] * 5
+
+
+def test_nested_warmups_are_bounded_with_a_short_one_line_message():
+    spec = "warmup:5:" * 1500 + "cosine"          # a RecursionError before the bound
+    with pytest.raises(ValueError, match=r"^schedule 'warmup:5:warmup.*… \(13506 characters\): 1500 warm-ups "
+                                         r"nested in one another; use at most 10$") as info:
+        schedules.parse(spec, make(), 10_000)
+    assert len(str(info.value)) < 200
+    ten = schedules.parse("warmup:2:" * 10 + "constant", make(lr=1.0), 100)    # ten is allowed, and works
+    np.testing.assert_allclose(lrs(ten, 21), [0.5, 1.0] * 10 + [1.0], rtol=1e-15)
+    with pytest.raises(ValueError, match="11 warm-ups nested"):
+        schedules.parse("warmup:2:" * 11 + "constant", make(), 100)
+    opt, inner = make(), None
+    for _ in range(schedules.MAX_NESTING):
+        inner = optim.LinearWarmup(opt, 2, then=inner)
+    with pytest.raises(ValueError, match="^LinearWarmup: 11 warm-ups nested in one another; use at most 10$"):
+        optim.LinearWarmup(opt, 2, then=inner)
+
+
+@pytest.mark.parametrize("make_schedule", [
+    lambda opt: optim.StepLR(opt, step_size=True), lambda opt: optim.CosineLR(opt, total_steps=True),
+    lambda opt: optim.LinearWarmup(opt, warmup_steps=True), lambda opt: optim.ExponentialLR(opt, gamma=True),
+    lambda opt: optim.CosineLR(opt, 10, min_lr="0"),
+])
+def test_booleans_and_strings_are_not_numbers(make_schedule):
+    with pytest.raises(ValueError, match="is out of range"):
+        make_schedule(make())
+
+
+def test_warmup_then_must_be_a_schedule():
+    with pytest.raises(TypeError, match="^LinearWarmup: then='cosine' must be a Schedule"):
+        optim.LinearWarmup(make(), 5, then="cosine")
+
+
+@pytest.mark.parametrize("entries, message", [
+    ({"t": -1}, "entry 't' = -1 must be a whole number >= 0"),
+    ({"t": 1.5}, "entry 't' = 1.5 must be a whole number"),
+    ({"t": "3"}, "entry 't' = '3' must be a whole number"),
+    ({"base_lr": float("nan")}, "entry 'base_lr' = nan must be a finite number > 0"),
+    ({"base_lr": 0.0}, "entry 'base_lr' = 0.0 must be a finite number > 0"),
+    ({"base_lr": "0.1"}, "entry 'base_lr' = '0.1' must be a finite number"),
+    ({"then.t": -2}, "entry 't' = -2 must be a whole number >= 0"),
+])
+def test_load_state_dict_is_strict_and_all_or_nothing(entries, message):
+    opt = make(lr=0.5)
+    sched = schedules.parse("warmup:3:step:2", opt, 20)
+    for _ in range(4):
+        sched.step()
+    good = sched.state_dict()
+    fresh_opt = make(lr=0.5)
+    fresh = schedules.parse("warmup:3:step:2", fresh_opt, 20)
+    before = (fresh.state_dict(), fresh_opt.lr)
+    with pytest.raises(ValueError, match=message) as info:
+        fresh.load_state_dict({**good, **entries})
+    assert "\n" not in str(info.value)
+    assert (fresh.state_dict(), fresh_opt.lr) == before           # neither level changed
+    fresh.load_state_dict(good)
+    assert fresh.state_dict() == good and fresh_opt.lr == opt.lr

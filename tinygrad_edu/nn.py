@@ -144,24 +144,30 @@ class Module(metaclass=_NamesAfterInit):
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, d) -> None:
-        """Copy the arrays of `d` into the parameters, in place. Checks everything before changing anything:
-        a missing or unexpected entry is a ValueError, a mis-shaped one a ShapeError (also a ValueError)."""
+        """Copy the arrays of `d` (name → array, as ``state_dict()`` returns) into the parameters, in place.
+
+        All or nothing: every entry is checked before any parameter changes. Each parameter needs
+        an entry of its exact shape holding finite numbers (a float or integer array; no strings,
+        booleans, objects, nan or inf, also none that overflows the parameter's dtype); a missing,
+        unexpected or bad entry is a one-line ValueError naming it (a ShapeError for a shape).
+        """
         owner = f"{type(self).__name__}.load_state_dict"
+        if not hasattr(d, "keys") or not hasattr(d, "__getitem__"):
+            raise TypeError(f"{owner}: expected a dict of parameter name → array (as state_dict() returns), "
+                            f"got {type(d).__name__}")
         params = dict(self.named_parameters())
         for name, p in params.items():
             if name not in d:
                 raise ValueError(f"{owner}: missing entry {name!r} (the model's parameter has shape {p.shape}); "
-                               f"the file was saved from a different model")
-        for name, value in d.items():
-            shape = np.shape(value)
+                                 f"the file was saved from a different model")
+        for name in d.keys():
             if name not in params:
-                raise ValueError(f"{owner}: unexpected entry {name!r} of shape {shape}; the model has no parameter "
-                               f"of that name (it has {', '.join(params)})")
-            if shape != params[name].shape:
-                raise ShapeError(f"{owner}: entry {name!r} has shape {shape} but the model's parameter has shape "
-                                 f"{params[name].shape}; the file was saved from a different model")
-        for name, p in params.items():
-            p.data[...] = d[name]
+                raise ValueError(f"{owner}: unexpected entry {name!r} of shape {np.shape(d[name])}; the model has "
+                                 f"no parameter of that name (it has {', '.join(params)})")
+        values = {name: _parameter_values(owner, name, d[name], p) for name, p in params.items()}
+        for name, p in params.items():     # only now, with every entry valid
+            p._data[...] = values[name]    # in place: an optimizer holds the array
+        _tensor.mark_changed(*params.values())
 
     # ----- printing ----------------------------------------------------------------
     def __repr__(self) -> str:
@@ -175,6 +181,34 @@ class Module(metaclass=_NamesAfterInit):
         lines = [f"{self.describe()}, {self.num_parameters()} parameters" + ("" if leaves else own(self))]
         lines += [f"  ({path}) {m.describe()}{own(m)}" for path, m in leaves]
         return "\n".join(lines)
+
+
+_KINDS = {"U": "text", "S": "bytes", "O": "Python objects", "b": "booleans", "c": "complex numbers",
+          "M": "dates", "m": "time spans", "V": "raw records"}
+
+
+def _parameter_values(owner: str, name: str, value, p: Tensor) -> np.ndarray:
+    """Entry `name` of a state dict as an array of p's shape and dtype, or a one-line error saying what is wrong."""
+    value = value.data if isinstance(value, Tensor) else value
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):           # ragged lists and the like
+        arr = np.asarray(value, dtype=object)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"{owner}: entry {name!r} holds {_KINDS.get(arr.dtype.kind, str(arr.dtype))}, not "
+                         f"numbers; a parameter needs a float or integer array, as state_dict() saves")
+    if arr.shape != p.shape:
+        raise ShapeError(f"{owner}: entry {name!r} has shape {arr.shape} but the model's parameter has shape "
+                         f"{p.shape}; the file was saved from a different model")
+    with np.errstate(over="ignore"):          # beyond float32's range becomes inf: refused below
+        converted = arr.astype(p.dtype, copy=False)
+    if not np.isfinite(converted).all():
+        bad = "nan" if np.isnan(converted).any() else "inf"
+        if bad == "inf" and np.isfinite(arr).all():
+            bad = f"a value beyond {p.dtype}'s range ({float(np.abs(arr).max()):.3g})"
+        raise ValueError(f"{owner}: entry {name!r} holds {bad}; a weight must be a finite number (the run it came "
+                         f"from diverged, or the file is damaged)")
+    return converted
 
 
 # ----- layers -------------------------------------------------------------------------
@@ -246,17 +280,17 @@ def linear(x, W: Tensor, b: Tensor | None = None) -> Tensor:
     dimensions is reshaped to rows and back (a 1-D x is one row).
     """
     if not isinstance(x, Tensor):
-        x = Tensor._wrap(x, W.data.dtype)
-    if x.data.ndim != 2 or W.data.ndim != 2 or x.data.shape[1] != W.data.shape[0] or \
-            (b is not None and b.data.shape != W.data.shape[1:]):
+        x = Tensor._wrap(x, W._data.dtype)
+    if x._data.ndim != 2 or W._data.ndim != 2 or x._data.shape[1] != W._data.shape[0] or \
+            (b is not None and b._data.shape != W._data.shape[1:]):
         return _linear_other_shapes(x, W, b)
-    out = threads.matmul(x.data, W.data)
+    out = threads.matmul(x._data, W._data)
     if b is not None:
-        out += b.data  # in place, in x @ W's dtype
+        out += b._data  # in place, in x @ W's dtype
 
     def backward(g):
-        gx = threads.matmul(g, W.data.T) if x.requires_grad else None
-        gW = threads.matmul(x.data.T, g) if W.requires_grad else None
+        gx = threads.matmul(g, W._data.T) if x.requires_grad else None
+        gW = threads.matmul(x._data.T, g) if W.requires_grad else None
         return (gx, gW) if b is None else (gx, gW, g.sum(axis=0) if b.requires_grad else None)
     return Tensor._result(out, (x, W) if b is None else (x, W, b), "linear", backward)
 
@@ -363,12 +397,12 @@ class MLP(Sequential):
 # shape, so the layers before it receive zero gradients.
 
 def _values(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _fit_target(fn: str, pred: Tensor, target, what: str = "target"):
     """`target` reshaped to pred's shape when one of them has an extra trailing 1 ((N, 1) vs (N,))."""
-    t_shape = target.data.shape if isinstance(target, Tensor) else np.shape(target)
+    t_shape = target._data.shape if isinstance(target, Tensor) else np.shape(target)
     p_shape = pred.shape
     if t_shape == p_shape:
         return target
@@ -435,7 +469,7 @@ def cross_entropy(logits, labels) -> Tensor:
         raise ShapeError(f"cross_entropy: logits must have shape (N, classes), got {logits.shape}")
     n, c = logits.shape
     at_label = _label_positions("cross_entropy", _class_labels("cross_entropy", labels, n), c)
-    shifted = logits.data - logits.data.max(axis=1, keepdims=True)
+    shifted = logits._data - logits._data.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=1, keepdims=True)
     loss = (np.log(total[:, 0]) - shifted.take(at_label)).sum() / n if n else np.nan
@@ -445,7 +479,7 @@ def cross_entropy(logits, labels) -> Tensor:
         grad.reshape(-1)[at_label] -= 1     # p − onehot (reshape of a fresh array is a view)
         grad *= float(g) / max(n, 1)        # (an empty batch has an empty gradient)
         return (grad,)
-    return Tensor._result(np.array(loss, dtype=logits.data.dtype), (logits,), "cross_entropy", backward)
+    return Tensor._result(np.array(loss, dtype=logits._data.dtype), (logits,), "cross_entropy", backward)
 
 
 def binary_cross_entropy_with_logits(logits, targets) -> Tensor:
@@ -462,18 +496,18 @@ def binary_cross_entropy_with_logits(logits, targets) -> Tensor:
     abs each take derivative 0 at their kink. An empty batch: nan, and an empty gradient (as PyTorch).
     """
     z = _as_tensor(logits)
-    y = np.asarray(_fit_target("binary_cross_entropy_with_logits", z, _values(targets)), dtype=z.data.dtype)
+    y = np.asarray(_fit_target("binary_cross_entropy_with_logits", z, _values(targets)), dtype=z._data.dtype)
     if y.size and (np.min(y) < 0 or np.max(y) > 1):
         raise ValueError("binary_cross_entropy_with_logits: targets must lie in [0, 1] (labels 0 and 1, "
                          "or probabilities)")
-    n = z.data.size
-    e = np.exp(-np.abs(z.data))                         # in (0, 1]: never overflows
-    loss = (np.maximum(z.data, 0) - y * z.data + np.log1p(e)).sum() / n if n else np.nan
+    n = z._data.size
+    e = np.exp(-np.abs(z._data))                         # in (0, 1]: never overflows
+    loss = (np.maximum(z._data, 0) - y * z._data + np.log1p(e)).sum() / n if n else np.nan
 
     def backward(g):
-        sigma = np.where(z.data >= 0, 1 / (1 + e), e / (1 + e))   # σ(z), as ops.sigmoid computes it
+        sigma = np.where(z._data >= 0, 1 / (1 + e), e / (1 + e))   # σ(z), as ops.sigmoid computes it
         return ((sigma - y) * (g / max(n, 1)),)             # (an empty batch has an empty gradient)
-    return Tensor._result(np.array(loss, dtype=z.data.dtype), (z,), "binary_cross_entropy_with_logits", backward)
+    return Tensor._result(np.array(loss, dtype=z._data.dtype), (z,), "binary_cross_entropy_with_logits", backward)
 
 
 def _binary_labels(fn: str, labels) -> np.ndarray:
@@ -498,14 +532,14 @@ def hinge(scores, labels) -> Tensor:
     if s.ndim == 2 and s.shape[1] != 1 or s.ndim > 2:
         raise ShapeError(f"hinge: scores must have shape (N,) or (N, 1), got {s.shape}; "
                          f"use cross_entropy for several classes")
-    y = np.asarray(_fit_target("hinge", s, _binary_labels("hinge", labels), "label"), dtype=s.data.dtype)
-    margin = 1 - y * s.data
+    y = np.asarray(_fit_target("hinge", s, _binary_labels("hinge", labels), "label"), dtype=s._data.dtype)
+    margin = 1 - y * s._data
     n = margin.size
     loss = np.maximum(margin, 0).sum() / n if n else np.nan
 
     def backward(g):
         return ((g / -max(n, 1)) * y * (margin > 0),)     # (an empty batch has an empty gradient)
-    return Tensor._result(np.array(loss, dtype=s.data.dtype), (s,), "hinge", backward)
+    return Tensor._result(np.array(loss, dtype=s._data.dtype), (s,), "hinge", backward)
 
 
 def accuracy(logits_or_scores, labels) -> float:

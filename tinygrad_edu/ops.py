@@ -8,6 +8,8 @@ Pattern of every op (as in micrograd, but on arrays):
             return ∂L/∂a, ∂L/∂b       # chain rule: g times the local derivative
         return Tensor._result(out_data, (a, b), "op", backward)
 
+An op reads its inputs' arrays as ``a._data``: the same array as ``a.data``, without a call of
+the property that counts in-place changes (see tensor.py); ops run many times every step.
 A backward returns None for an input that does not require grad, to skip useless work.
 Broadcasting: an input that was stretched in forward receives the *sum* of the gradient
 over the stretched dimensions, via the one helper `unbroadcast`.
@@ -58,15 +60,15 @@ def _ieee():
 def _operands(a, b):
     """Both operands as Tensors; a number or array takes the dtype of the Tensor beside it."""
     if not isinstance(a, Tensor):
-        a = Tensor._wrap(a, b.data.dtype)
+        a = Tensor._wrap(a, b._data.dtype)
     elif not isinstance(b, Tensor):
-        b = Tensor._wrap(b, a.data.dtype)
+        b = Tensor._wrap(b, a._data.dtype)
     return a, b
 
 
 def _broadcast(ufunc, a: Tensor, b: Tensor, op: str, symbol: str) -> np.ndarray:
     try:
-        return ufunc(a.data, b.data)
+        return ufunc(a._data, b._data)
     except ValueError:
         raise ShapeError(f"{op}: {a.shape} {symbol} {b.shape}: shapes cannot be broadcast; trailing dimensions "
                          f"must be equal or 1 (reshape one operand)") from None
@@ -79,8 +81,8 @@ def add(a, b) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g):
-        return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
-                unbroadcast(g, b.data.shape) if b.requires_grad else None)
+        return (unbroadcast(g, a._data.shape) if a.requires_grad else None,
+                unbroadcast(g, b._data.shape) if b.requires_grad else None)
     return _result(_broadcast(np.add, a, b, "add", "+"), (a, b), "add", backward)
 
 
@@ -89,8 +91,8 @@ def sub(a, b) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g):
-        return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
-                unbroadcast(-g, b.data.shape) if b.requires_grad else None)
+        return (unbroadcast(g, a._data.shape) if a.requires_grad else None,
+                unbroadcast(-g, b._data.shape) if b.requires_grad else None)
     return _result(_broadcast(np.subtract, a, b, "sub", "-"), (a, b), "sub", backward)
 
 
@@ -99,8 +101,8 @@ def mul(a, b) -> Tensor:
     a, b = _operands(a, b)
 
     def backward(g):
-        return (unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None,
-                unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None)
+        return (unbroadcast(g * b._data, a._data.shape) if a.requires_grad else None,
+                unbroadcast(g * a._data, b._data.shape) if b.requires_grad else None)
     return _result(_broadcast(np.multiply, a, b, "mul", "*"), (a, b), "mul", backward)
 
 
@@ -110,8 +112,8 @@ def div(a, b) -> Tensor:
 
     def backward(g):
         with _ieee():
-            return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
-                    unbroadcast(-g * a.data / (b.data * b.data), b.shape) if b.requires_grad else None)
+            return (unbroadcast(g / b._data, a.shape) if a.requires_grad else None,
+                    unbroadcast(-g * a._data / (b._data * b._data), b.shape) if b.requires_grad else None)
     with _ieee():
         out = _broadcast(np.divide, a, b, "div", "/")
     return _result(out, (a, b), "div", backward)
@@ -134,16 +136,16 @@ def pow(a, b) -> Tensor:  # noqa: A001  (shadows the builtin only inside this mo
         with _ieee():
             ga = gb = None
             if a.requires_grad:
-                ga = unbroadcast(np.where(b.data == 0, 0.0, g * b.data * a.data ** (b.data - 1)), a.shape)
+                ga = unbroadcast(np.where(b._data == 0, 0.0, g * b._data * a._data ** (b._data - 1)), a.shape)
             if b.requires_grad:
-                gb = unbroadcast(np.where((a.data == 0) & (b.data >= 0), 0.0, g * out * np.log(a.data)), b.shape)
+                gb = unbroadcast(np.where((a._data == 0) & (b._data >= 0), 0.0, g * out * np.log(a._data)), b.shape)
             return ga, gb
     return _result(out, (a, b), "pow", backward)
 
 
 def neg(a: Tensor) -> Tensor:
     """−a.   ∂/∂a = −1."""
-    return _result(-a.data, (a,), "neg", lambda g: (-g,))
+    return _result(-a._data, (a,), "neg", lambda g: (-g,))
 
 
 def matmul(a, b) -> Tensor:
@@ -154,7 +156,7 @@ def matmul(a, b) -> Tensor:
     and batch dimensions broadcast, so their gradients are summed back by `unbroadcast`.
     """
     a, b = _operands(a, b)
-    a_shape, b_shape = a.data.shape, b.data.shape
+    a_shape, b_shape = a._data.shape, b._data.shape
     if not a_shape or not b_shape:
         raise ShapeError(f"matmul: {a_shape} @ {b_shape}: operands must have at least one dimension; use * for scalars")
     k_a, k_b = a_shape[-1], b_shape[-2 if len(b_shape) > 1 else 0]
@@ -162,16 +164,16 @@ def matmul(a, b) -> Tensor:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: inner dimensions {k_a} and {k_b} differ; "
                          f"transpose or reshape one operand")
     try:
-        out = threads.matmul(a.data, b.data)
+        out = threads.matmul(a._data, b._data)
     except ValueError:
         raise ShapeError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast") from None
 
     def backward(g):
         if len(a_shape) == 2 and len(b_shape) == 2:  # the common case, kept fast
-            return (threads.matmul(g, b.data.T) if a.requires_grad else None,
-                    threads.matmul(a.data.T, g) if b.requires_grad else None)
-        a2 = a.data if a.ndim > 1 else a.data[None, :]
-        b2 = b.data if b.ndim > 1 else b.data[:, None]
+            return (threads.matmul(g, b._data.T) if a.requires_grad else None,
+                    threads.matmul(a._data.T, g) if b.requires_grad else None)
+        a2 = a._data if a.ndim > 1 else a._data[None, :]
+        b2 = b._data if b.ndim > 1 else b._data[:, None]
         if a.ndim == 1 and b.ndim == 1:
             g = g.reshape(1, 1)
         elif a.ndim == 1:
@@ -191,9 +193,13 @@ def _axes(axis, ndim: int, op: str) -> tuple:
     """Normalise axis (None, int or tuple) to a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(isinstance(ax, (int, np.integer)) and not isinstance(ax, bool) for ax in axes):
+        raise TypeError(f"{op}: axis={axis!r} must be None, an int or a tuple of ints")
     norm = []
     for ax in axes:
+        if not ndim:
+            raise ShapeError(f"{op}: a 0-dimensional tensor has no axis {ax}; pass axis=None, or reshape it to 1-D first")
         if not -ndim <= ax < ndim:
             raise ShapeError(f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions; use -{ndim} to {ndim - 1}")
         norm.append(int(ax) % ndim)
@@ -208,11 +214,11 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 def sum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Σ over `axis`.   ∂/∂aᵢ = 1 for every summed element: the gradient is copied back."""
     axes = _axes(axis, a.ndim, "sum")
-    kept = _kept_shape(a.data.shape, axes)
+    kept = _kept_shape(a._data.shape, axes)
 
     def backward(g):
-        return (_spread(g.reshape(kept), a.data.shape),)
-    return _result(np.asarray(a.data.sum(axis=axes, keepdims=keepdims)), (a,), "sum", backward)
+        return (_spread(g.reshape(kept), a._data.shape),)
+    return _result(np.asarray(a._data.sum(axis=axes, keepdims=keepdims)), (a,), "sum", backward)
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
@@ -221,15 +227,15 @@ def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     The mean of no elements (n = 0) is nan, as in NumPy and PyTorch; its gradient is empty.
     """
     axes = _axes(axis, a.ndim, "mean")
-    kept = _kept_shape(a.data.shape, axes)
+    kept = _kept_shape(a._data.shape, axes)
     n = 1
     for i in axes:
-        n *= a.data.shape[i]
-    total = a.data.sum(axis=axes, keepdims=keepdims)
+        n *= a._data.shape[i]
+    total = a._data.sum(axis=axes, keepdims=keepdims)
     out = np.asarray(total / n) if n else np.full_like(total, np.nan)   # no 0/0 warning
 
     def backward(g):
-        return (_spread(g.reshape(kept) / (n or 1), a.data.shape),)   # n = 0: a is empty, and so is this
+        return (_spread(g.reshape(kept) / (n or 1), a._data.shape),)   # n = 0: a is empty, and so is this
     return _result(out, (a,), "mean", backward)
 
 
@@ -240,13 +246,13 @@ def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     torch.max(a, dim) gives all of it to one of them instead.
     """
     axes = _axes(axis, a.ndim, "max")
-    if any(a.data.shape[i] == 0 for i in axes):
+    if any(a._data.shape[i] == 0 for i in axes):
         raise ShapeError(f"max: tensor of shape {a.shape} has no elements along axes {axes}; "
                          f"max needs at least one (reduce over a non-empty axis)")
-    top = a.data.max(axis=axes, keepdims=True)
+    top = a._data.max(axis=axes, keepdims=True)
 
     def backward(g):
-        winners = a.data == top
+        winners = a._data == top
         return (winners * (g.reshape(top.shape) / winners.sum(axis=axes, keepdims=True)),)
     out = top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
     return _result(out, (a,), "max", backward)
@@ -257,7 +263,7 @@ def max(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 def exp(a: Tensor) -> Tensor:
     """eᵃ.   ∂/∂a = eᵃ (the output itself; inf where eᵃ overflows: a > 709.78 in float64)."""
     with _ieee():
-        out = np.exp(a.data)
+        out = np.exp(a._data)
 
     def backward(g):
         with _ieee():
@@ -268,18 +274,18 @@ def exp(a: Tensor) -> Tensor:
 def log(a: Tensor) -> Tensor:
     """ln a.   ∂/∂a = 1/a   (ln 0 = −inf with ∂/∂a = inf; ln of a negative number is nan)."""
     with _ieee():
-        out = np.log(a.data)
+        out = np.log(a._data)
 
     def backward(g):
         with _ieee():
-            return (g / a.data,)
+            return (g / a._data,)
     return _result(out, (a,), "log", backward)
 
 
 def sqrt(a: Tensor) -> Tensor:
     """√a.   ∂/∂a = 1/(2√a)   (inf at a = 0, as in PyTorch; √ of a negative number is nan)."""
     with _ieee():
-        out = np.sqrt(a.data)
+        out = np.sqrt(a._data)
 
     def backward(g):
         with _ieee():
@@ -289,25 +295,25 @@ def sqrt(a: Tensor) -> Tensor:
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001
     """|a|.   ∂/∂a = sign(a)  (0 at a = 0, as in PyTorch)."""
-    return _result(np.abs(a.data), (a,), "abs", lambda g: (g * np.sign(a.data),))
+    return _result(np.abs(a._data), (a,), "abs", lambda g: (g * np.sign(a._data),))
 
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0).   ∂/∂a = 1 where a > 0, else 0 (0 at a = 0, as in PyTorch)."""
-    out = np.maximum(a.data, 0)
+    out = np.maximum(a._data, 0)
     return _result(out, (a,), "relu", lambda g: (g * (out > 0),))
 
 
 def tanh(a: Tensor) -> Tensor:
     """tanh a.   ∂/∂a = 1 − tanh²a."""
-    out = np.tanh(a.data)
+    out = np.tanh(a._data)
     return _result(out, (a,), "tanh", lambda g: (g * (1 - out * out),))
 
 
 def sigmoid(a: Tensor) -> Tensor:
     """σ(a) = 1/(1 + e⁻ᵃ).   ∂/∂a = σ(a)(1 − σ(a)).  Computed without overflow for large |a|."""
-    e = np.exp(-np.abs(a.data))  # never overflows
-    out = np.where(a.data >= 0, 1 / (1 + e), e / (1 + e))
+    e = np.exp(-np.abs(a._data))  # never overflows
+    out = np.where(a._data >= 0, 1 / (1 + e), e / (1 + e))
     return _result(out, (a,), "sigmoid", lambda g: (g * out * (1 - out),))
 
 
@@ -317,27 +323,31 @@ def clip(a: Tensor, low=None, high=None) -> Tensor:
         raise ValueError(f"clip: low={low} is greater than high={high}; pass low <= high")
     inside = np.ones(a.shape, dtype=bool)
     if low is not None:
-        inside &= a.data >= low
+        inside &= a._data >= low
     if high is not None:
-        inside &= a.data <= high
-    return _result(np.clip(a.data, low, high), (a,), "clip", lambda g: (g * inside,))
+        inside &= a._data <= high
+    return _result(np.clip(a._data, low, high), (a,), "clip", lambda g: (g * inside,))
 
 
 def softmax(a: Tensor, axis: int = -1) -> Tensor:
     """sᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m), m = max a (the shift changes nothing but avoids overflow).
 
     ∂L/∂aᵢ = sᵢ · (gᵢ − Σⱼ gⱼ sⱼ).
+    Over an empty axis there is nothing to normalise: the result is empty, as in PyTorch.
     """
     _axes(axis, a.ndim, "softmax")
-    e = np.exp(a.data - a.data.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis is fine
+    e = np.exp(a._data - a._data.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis is fine
     out = e / e.sum(axis=axis, keepdims=True)
     return _result(out, (a,), "softmax", lambda g: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
 
 
 def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
-    """ln softmax(a) = (a − m) − ln Σⱼ e^(aⱼ−m).   ∂L/∂aᵢ = gᵢ − softmax(a)ᵢ · Σⱼ gⱼ."""
+    """ln softmax(a) = (a − m) − ln Σⱼ e^(aⱼ−m).   ∂L/∂aᵢ = gᵢ − softmax(a)ᵢ · Σⱼ gⱼ.
+
+    Over an empty axis the result is empty, as in PyTorch.
+    """
     _axes(axis, a.ndim, "log_softmax")
-    shifted = a.data - a.data.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: an empty axis is fine
+    shifted = a._data - a._data.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: an empty axis is fine
     with _ieee():  # ln 0 for an empty axis
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return _result(out, (a,), "log_softmax", lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
@@ -349,7 +359,7 @@ def reshape(a: Tensor, *shape) -> Tensor:
     """The same values in a new shape.   Backward: reshape the gradient back."""
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     try:
-        out = a.data.reshape(shape)
+        out = a._data.reshape(shape)
     except ValueError:
         raise ShapeError(f"reshape: cannot reshape {a.shape} ({a.size} elements) into {shape}; "
                          f"the number of elements must stay {a.size}") from None
@@ -364,7 +374,7 @@ def transpose(a: Tensor, *axes) -> Tensor:
     if not valid:
         raise ShapeError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of a tensor of shape {a.shape}")
     inverse = tuple(int(i) for i in np.argsort([int(x) % a.ndim for x in axes]))
-    return _result(a.data.transpose(axes), (a,), "transpose", lambda g: (g.transpose(inverse),))
+    return _result(a._data.transpose(axes), (a,), "transpose", lambda g: (g.transpose(inverse),))
 
 
 def _is_basic(index) -> bool:
@@ -380,17 +390,17 @@ def getitem(a: Tensor, index) -> Tensor:
     times receives the sum (numpy.add.at semantics).
     """
     if isinstance(index, Tensor):
-        index = index.data.astype(np.intp) if index.data.dtype.kind == "f" else index.data
+        index = index._data.astype(np.intp) if index._data.dtype.kind == "f" else index._data
     elif isinstance(index, tuple):
-        index = tuple(i.data.astype(np.intp) if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i._data.astype(np.intp) if isinstance(i, Tensor) else i for i in index)
     try:
-        out = a.data[index]
+        out = a._data[index]
     except IndexError as exc:
         raise ShapeError(f"getitem: index {index!r} does not fit shape {a.shape}: {exc}") from None
     basic = _is_basic(index)
 
     def backward(g):
-        full = np.zeros_like(a.data)
+        full = np.zeros_like(a._data)
         if basic:
             full[index] = g
         else:
@@ -410,7 +420,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis.   Backward: split the gradient at the same places."""
     tensors = _tensor_list(tensors, "concatenate")
     try:
-        out = np.concatenate([t.data for t in tensors], axis=axis)
+        out = np.concatenate([t._data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         raise ShapeError(f"concatenate: shapes {[t.shape for t in tensors]} must match except along axis {axis}") from None
     ends = np.cumsum([t.shape[axis] for t in tensors])[:-1]
@@ -421,7 +431,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new axis.   Backward: take each slice back out."""
     tensors = _tensor_list(tensors, "stack")
     try:
-        out = np.stack([t.data for t in tensors], axis=axis)
+        out = np.stack([t._data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         raise ShapeError(f"stack: all shapes must be equal, got {[t.shape for t in tensors]}") from None
     return _result(out, tuple(tensors), "stack",

@@ -9,10 +9,25 @@ import math
 
 import numpy as np
 
-from .base import Hyperparameter, Optimizer, learning_rate, non_negative, positive, unit_interval
+from .base import Hyperparameter, HyperparameterError, Optimizer, learning_rate, non_negative, positive, unit_interval
 from .registry import register
 
 _WEIGHT_DECAY_HELP = "λ: adds λ·w to the gradient (L2 regularisation)"
+
+
+def _check_squared_decay(opt: Optimizer) -> None:
+    """λ·w joins the gradient, which these optimizers square: refuse a λ whose square overflows.
+
+    For every weight |w| ≥ 1, (λ·w)² is beyond the largest float once λ ≥ √(largest float):
+    about 1.3e154 in float64, 1.8e19 in float32. The arithmetic breaks there (λ = 1e308 turns
+    a weight of 2 into nan on Adam's first step), so such a λ is refused by name.
+    """
+    dtype = min((p.dtype for p in opt.params), key=lambda d: np.finfo(d).max)
+    limit = math.sqrt(np.finfo(dtype).max)
+    if opt.weight_decay >= limit:
+        raise HyperparameterError(f"{type(opt).__name__}: weight_decay={opt.weight_decay:g} is out of range; use "
+                                  f"0 <= weight_decay < {limit:.2g} (it joins the gradient, which is squared, and "
+                                  f"(weight_decay·w)² overflows {dtype} for every weight of size 1 or more)")
 
 
 @register
@@ -35,10 +50,13 @@ class Adagrad(Optimizer):
              non_negative("initial_accumulator_value", "the starting value of the sum of squared gradients s"),
              positive("eps", "ε: added to √s to avoid dividing by zero"))
     state_keys = ("step", "sum")
+    state_counters = ("step",)
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         super().__init__(params, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                          initial_accumulator_value=initial_accumulator_value, eps=eps)
+
+    check_hyperparameters = _check_squared_decay
 
     def update(self, w, g, state):
         t = state["step"] = state.get("step", 0) + 1
@@ -81,6 +99,12 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                          momentum=momentum, centered=centered)
+
+    check_hyperparameters = _check_squared_decay
+
+    def required_state(self, hyper, step_count):
+        """square_avg always; grad_avg when centered; momentum_buffer when momentum > 0."""
+        return ("square_avg",) + ("grad_avg",) * hyper["centered"] + ("momentum_buffer",) * (hyper["momentum"] > 0)
 
     def update(self, w, g, state):
         if self.weight_decay != 0:
@@ -141,9 +165,16 @@ class Adam(Optimizer):
              non_negative("weight_decay", _WEIGHT_DECAY_HELP),
              Hyperparameter("amsgrad", bool, "true or false", "divide by the largest v seen so far (AMSGrad)"))
     state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    state_counters = ("step",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    check_hyperparameters = _check_squared_decay
+
+    def required_state(self, hyper, step_count):
+        """step and both moments; max_exp_avg_sq too with amsgrad."""
+        return ("step", "exp_avg", "exp_avg_sq") + ("max_exp_avg_sq",) * hyper["amsgrad"]
 
     def update(self, w, g, state):
         if self.weight_decay != 0:
@@ -188,6 +219,13 @@ class AdamW(Adam):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def check_hyperparameters(self):
+        """The factor 1 − η·λ that shrinks the weights must stay in [0, 1]: beyond, each step flips their sign."""
+        if self.lr * self.weight_decay > 1:
+            raise HyperparameterError(f"AdamW: weight_decay={self.weight_decay:g} is out of range at lr={self.lr:g}; "
+                                      f"use lr*weight_decay <= 1 (weight_decay <= {1 / self.lr:.4g} here), or each "
+                                      f"step's factor 1 - lr*weight_decay flips the weights' sign")
 
     def update(self, w, g, state):
         if self.weight_decay != 0:

@@ -34,7 +34,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_changed
 
 REQUIRED = inspect.Parameter.empty  # default of a hyperparameter that has none
 
@@ -87,7 +87,7 @@ class Hyperparameter:
             except TypeError:
                 items = ()
             if len(items) != 2:
-                raise HyperparameterError(f"{where}{self.name}={value!r} must be two numbers, e.g. {self.default!r}; "
+                raise HyperparameterError(f"{where}{self.name}={value!r} must be two numbers{self._example()}; "
                                           f"use {self.range}")
             value = tuple(_to_float(x, f"{where}{self.name}={value!r} must be two numbers; use {self.range}")
                           for x in items)
@@ -97,6 +97,15 @@ class Hyperparameter:
         if not ok:
             raise HyperparameterError(f"{where}{self.name}={value!r} is out of range; use {self.range}")
         return value
+
+    def _example(self, typed: bool = False) -> str:
+        """The default as an example for a message (as Python, or as typed on the command line:
+        " like 0.9,0.999"), or "" when there is no default to show."""
+        if self.default is REQUIRED:
+            return ""
+        if typed and isinstance(self.default, tuple):
+            return f" like {','.join(str(x) for x in self.default)}"
+        return f", e.g. {self.default!r}"
 
     def parse(self, text: str, owner: str = ""):
         """Convert a command-line string ("0.9", "0.9,0.999", "true") and validate it."""
@@ -114,7 +123,7 @@ class Hyperparameter:
             except ValueError:
                 numbers = ()
             if len(numbers) != 2:
-                raise HyperparameterError(f"{where}{self.name}={text!r} must be two numbers like 0.9,0.999; "
+                raise HyperparameterError(f"{where}{self.name}={text!r} must be two numbers{self._example(typed=True)}; "
                                           f"use {self.range}")
             return self.coerce(numbers, owner)
         try:
@@ -166,11 +175,12 @@ class Optimizer:
     formula: ClassVar[str] = ""             # the update rule on one line
     hyper: ClassVar[tuple] = ()             # Hyperparameter descriptions, in signature order
     state_keys: ClassVar[tuple] = ()        # the names of the per-parameter state entries
+    state_counters: ClassVar[tuple] = ()    # those of them that count steps (whole numbers, not arrays)
 
     def __init__(self, params: Iterable[Tensor], **hyperparameters):
         owner = type(self).__name__
         self.params: list[Tensor] = _check_params(params, owner)
-        specs = {h.name: h for h in self.hyper}
+        specs = {h.name: h for h in self.hyperparameters()}   # with defaults, for the errors' examples
         for name, value in hyperparameters.items():
             if name not in specs:
                 raise HyperparameterError(f"{owner}: unknown hyperparameter {name!r}; it takes "
@@ -202,11 +212,18 @@ class Optimizer:
 
     # ----- the training-loop interface ------------------------------------------------
     def step(self) -> None:
-        """Apply one update to every parameter that has a gradient (others are skipped)."""
+        """Apply one update to every parameter that has a gradient (others are skipped).
+
+        Each updated parameter is marked changed (its version goes up), so that backward() of a
+        graph made before the step refuses to compute gradients from the moved weights.
+        """
         self.step_count += 1
+        moved = []
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
-                self.update(p.data, p.grad, state)
+                self.update(p._data, p.grad, state)
+                moved.append(p)
+        mark_changed(*moved)
 
     def zero_grad(self) -> None:
         """Forget the gradients (set every .grad to None) before the next backward()."""
@@ -241,9 +258,12 @@ class Optimizer:
         """A flat dict of str → ndarray / float / int / bool, saveable with np.savez (no pickle).
 
         Keys: "step_count", "hyper.<name>" for each hyperparameter (lr as it is now, after any
-        schedule), and "state.<i>.<key>" for parameter i's state. Arrays are copies.
+        schedule), "params_with_state" (the indices of the parameters that have state, so that a
+        missing one is noticed on loading) and "state.<i>.<key>" for parameter i's state. Arrays
+        are copies.
         """
-        d: dict = {"step_count": self.step_count}
+        d: dict = {"step_count": self.step_count,
+                   "params_with_state": np.array([i for i, s in enumerate(self.state) if s], dtype=np.int64)}
         for h in self.hyper:
             value = getattr(self, h.name)
             d[f"hyper.{h.name}"] = np.array(value, dtype=np.float64) if h.type is tuple else value
@@ -255,17 +275,23 @@ class Optimizer:
     def load_state_dict(self, d) -> None:
         """Restore what ``state_dict()`` returned (also after a round trip through np.savez/np.load).
 
-        Everything is checked before anything changes: a missing, unexpected or mis-shaped
-        entry is a one-line ValueError naming it.
+        All or nothing, and strict: everything is checked before anything changes, and a missing,
+        unexpected or bad entry is a one-line ValueError naming it. Each hyperparameter must be
+        valid; the parameters listed in "params_with_state" hold every entry ``required_state(...)``
+        names for these hyperparameters, each an array of the parameter's shape holding finite
+        numbers (a counter such as Adam's "step": a whole number from 1 to step_count), and the
+        others hold none (the optimizer never updated them: they had no gradient).
         """
         owner = f"{type(self).__name__}.load_state_dict"
-        d = dict(d)
+        if not hasattr(d, "keys") or not hasattr(d, "__getitem__"):
+            raise TypeError(f"{owner}: expected a dict (as state_dict() returns), got {type(d).__name__}")
+        d = {key: d[key] for key in d.keys()}
         hint = "it was saved by another optimizer or for another model"
         if "step_count" not in d:
             raise ValueError(f"{owner}: missing entry 'step_count'; {hint}")
-        step_count = _whole(d.pop("step_count"), owner, "step_count")
+        step_count = _whole(d.pop("step_count"), owner, "step_count", low=0)
         hyper = {}
-        for h in self.hyper:
+        for h in self.hyperparameters():
             key = f"hyper.{h.name}"
             if key not in d:
                 raise ValueError(f"{owner}: missing entry {key!r}; {hint}")
@@ -282,7 +308,11 @@ class Optimizer:
             else:
                 value = h.coerce(value, owner)
             hyper[h.name] = value
-        states: list[dict] = [{} for _ in self.params]
+        self._check_saved_hyperparameters(hyper, owner)
+        if "params_with_state" not in d:
+            raise ValueError(f"{owner}: missing entry 'params_with_state'; {hint}, or by an older version")
+        with_state = self._indices(d.pop("params_with_state"), owner)
+        found: list[dict] = [{} for _ in self.params]
         for key in sorted(d):
             parts = key.split(".")
             if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit():
@@ -291,29 +321,94 @@ class Optimizer:
             if i >= len(self.params):
                 raise ValueError(f"{owner}: entry {key!r} is for parameter {i}, but the optimizer has "
                                  f"{len(self.params)} parameters; {hint}")
-            if name not in self.state_keys:
-                raise ValueError(f"{owner}: unexpected entry {key!r}; {type(self).__name__} keeps "
-                                 f"{', '.join(self.state_keys) or 'no state'}")
-            value = np.asarray(d[key])
-            if value.dtype.kind in "iu":
-                states[i][name] = _whole(value, owner, key)
-                continue
-            w = self.params[i].data
-            if value.shape != w.shape:
-                raise ValueError(f"{owner}: entry {key!r} has shape {value.shape} but parameter {i} has shape "
-                                 f"{w.shape}; {hint}")
-            states[i][name] = np.array(value, dtype=w.dtype, copy=True)
+            found[i][name] = d[key]
+        required = tuple(self.required_state(hyper, step_count))
+        states: list[dict] = []
+        for i, entries in enumerate(found):
+            if entries and i not in with_state:
+                raise ValueError(f"{owner}: unexpected entry 'state.{i}.{next(iter(entries))}': parameter {i} is "
+                                 f"not in params_with_state; the file is damaged")
+            if i in with_state:
+                unexpected = [k for k in entries if k not in required]
+                if unexpected:
+                    uses = ", ".join(required) or "no state"
+                    raise ValueError(f"{owner}: unexpected entry 'state.{i}.{unexpected[0]}'; with these "
+                                     f"hyperparameters {type(self).__name__} keeps {uses}")
+                missing = [k for k in required if k not in entries]
+                if missing:
+                    has = ", ".join(repr(f"state.{i}.{k}") for k in entries) or "no entries"
+                    raise ValueError(f"{owner}: missing entry 'state.{i}.{missing[0]}' (parameter {i} has {has}); "
+                                     f"the file is incomplete or {hint}")
+            states.append({k: self._state_value(owner, f"state.{i}.{k}", v, self.params[i], step_count)
+                           for k, v in entries.items()})
         for name, value in hyper.items():
             setattr(self, name, value)
         self.state = states
         self.step_count = step_count
 
+    def _indices(self, value, owner: str) -> set:
+        """params_with_state: distinct indices of this optimizer's parameters."""
+        arr = np.asarray(value)
+        n = len(self.params)
+        if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu") or len(set(arr.tolist())) != arr.size or \
+                (arr.size and not 0 <= arr.min() <= arr.max() < n):
+            raise ValueError(f"{owner}: entry 'params_with_state' = {value!r} must list distinct parameter "
+                             f"indices from 0 to {n - 1}; the file is damaged or for another model")
+        return set(arr.tolist())
 
-def _whole(value, owner: str, key: str) -> int:
+    def required_state(self, hyper: dict, step_count: int) -> tuple:
+        """The state entries every updated parameter holds, for hyperparameters `hyper` after `step_count`
+        steps (load_state_dict checks them). All of ``state_keys`` unless a subclass says otherwise."""
+        return self.state_keys
+
+    def _check_saved_hyperparameters(self, hyper: dict, owner: str) -> None:
+        """Run check_hyperparameters on saved values without keeping them if they fail."""
+        current = {name: getattr(self, name) for name in hyper}
+        try:
+            for name, value in hyper.items():
+                setattr(self, name, value)
+            self.check_hyperparameters()
+        finally:
+            for name, value in current.items():
+                setattr(self, name, value)
+
+    def _state_value(self, owner: str, key: str, value, p: Tensor, step_count: int):
+        """One state entry, checked: a counter (state_counters) or a finite array of p's shape."""
+        name = key.rsplit(".", 1)[1]
+        if name in self.state_counters:
+            return _whole(value, owner, key, low=1, high=step_count)
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fiu":
+            raise ValueError(f"{owner}: entry {key!r} holds {arr.dtype} values, not numbers; "
+                             f"the file is damaged or was not written by state_dict()")
+        if arr.shape != p.shape:
+            raise ValueError(f"{owner}: entry {key!r} has shape {arr.shape} but parameter {key.split('.')[1]} has "
+                             f"shape {p.shape}; it was saved for another model")
+        with np.errstate(over="ignore"):
+            arr = np.array(arr, dtype=p.dtype, copy=True)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{owner}: entry {key!r} holds {'nan' if np.isnan(arr).any() else 'inf'}; optimizer "
+                             f"state must be finite (the run it came from diverged, or the file is damaged)")
+        return arr
+
+    def divergence_hint(self) -> str:
+        """What to change when training with this optimizer diverged (the loss became inf or nan, or
+        grew far past its first value): a smaller learning rate, unless a subclass knows better."""
+        names = [h.name for h in self.hyper]
+        if "lr" not in names:       # e.g. HeavyBall: mass, friction and dt set its step
+            return f"make its steps smaller ({', '.join(names) or 'its hyperparameters'} set them)"
+        return f"use a smaller learning rate (lr={float(self.lr):g} now, try {float(self.lr) / 10:g})"
+
+
+def _whole(value, owner: str, key: str, low: int | None = None, high: int | None = None) -> int:
     arr = np.asarray(value)
     if arr.ndim != 0 or arr.dtype.kind not in "iu":
         raise ValueError(f"{owner}: entry {key!r} must be a whole number, got {value!r}")
-    return int(arr)
+    n = int(arr)
+    if (low is not None and n < low) or (high is not None and n > high):
+        bounds = f">= {low}" if high is None else f"from {low} to {high}"
+        raise ValueError(f"{owner}: entry {key!r} = {n} is out of range; it must be {bounds}")
+    return n
 
 
 def _check_params(params, owner: str) -> list:

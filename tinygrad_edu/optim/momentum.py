@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from ..tensor import mark_changed
 from .base import Hyperparameter, HyperparameterError, Optimizer, learning_rate, positive, unit_interval
 from .registry import register
 
@@ -304,12 +305,26 @@ class MomentumWithoutLR(Optimizer):
 
     update = Momentum.update                  # while driven: m ← μ·m + η·∇L;  w ← w − m
 
+    def required_state(self, hyper, step_count):
+        """momentum_buffer; from the first step without the gradient on, last_update and removal_point too."""
+        removed = step_count > hyper["warmup_steps"]
+        return ("momentum_buffer",) + ("last_update", "removal_point") * removed
+
+    def divergence_hint(self) -> str:
+        """After the removal a momentum >= 1 moves the weights on its own: it, not the learning rate, is the cause."""
+        if self.momentum >= 1 and self.removed_at is not None:
+            motion = "drift at constant speed" if self.momentum == 1 else f"run away (×{self.momentum:g} per step)"
+            return (f"momentum={self.momentum:g} makes the weights {motion} once the learning rate is gone after step "
+                    f"{self.warmup_steps}, whatever the learning rate; use momentum < 1")
+        return super().divergence_hint()
+
     def step(self) -> None:
         if self.step_count < self.warmup_steps:
             return super().step()             # the first warmup_steps steps: Momentum, gradient and all
         self.step_count += 1
+        moved = []
         for p, state in zip(self.params, self.state):
-            w = p.data
+            w = p._data
             m = state.get("momentum_buffer")
             if m is None:                     # never moved by a gradient: nothing to coast
                 continue
@@ -318,6 +333,8 @@ class MomentumWithoutLR(Optimizer):
                 state["removal_point"] = w.copy()
             m *= self.momentum                # m ← μ·m   (Δw_t = μ·Δw_{t−1}; no gradient)
             w -= m
+            moved.append(p)
+        mark_changed(*moved)                  # a graph made before this step is stale
 
     # ----- what the ablation reports --------------------------------------------------
     @property
