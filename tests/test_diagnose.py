@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Tensor, concatenate, nn, ops, stack
-from tinygrad_edu.diagnose import KINDS, diagnose, recording
+from tinygrad_edu.diagnose import KINDS, Diagnosis, diagnose, recording
 
 
 def planted(name, inputs, forward, backward):
@@ -331,3 +331,9 @@ def test_chapter_section_diagnose_finds_the_planted_bug():
 
     report = diagnose(build)
     assert (report.op, report.kind, round(report.factor, 4)) == ("cube", "scale", 0.6667)
+
+
+def test_diagnose_is_reachable_from_gradcheck_too():
+    from tinygrad_edu import gradcheck as gradcheck_function
+    from tinygrad_edu.gradcheck import Diagnosis as D2, diagnose as d2, recording as r2
+    assert (d2, D2, r2) == (diagnose, Diagnosis, recording) and callable(gradcheck_function)

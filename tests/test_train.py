@@ -371,3 +371,14 @@ def test_plots_save_png_and_svg_reproducibly(tmp_path, moons):
     both = comparison_curves({"x": history, "y": history}, target=0.5)
     assert [line.get_label() for line in both.axes[0].get_lines()] == ["x", "y", "target 0.5"]
     assert smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+
+
+def test_a_runaway_momentum_without_lr_is_blamed_on_the_momentum_not_the_learning_rate(moons):
+    model = nn.MLP([2, 8, 2], seed=0)
+    with pytest.warns(UserWarning, match="momentum=1.5 >= 1"):          # it warns when made, too
+        opt = optim.MomentumWithoutLR(model.parameters(), lr=0.05, momentum=1.5, warmup_steps=2)
+    with pytest.raises(TrainingDiverged) as caught:
+        fit(model, opt, moons, epochs=50, batch_size=32, seed=0)
+    message = str(caught.value)
+    assert "momentum=1.5 makes the weights run away (×1.5 per step)" in message and "use momentum < 1" in message
+    assert "smaller learning rate" not in message and "\n" not in message

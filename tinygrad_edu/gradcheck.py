@@ -92,3 +92,12 @@ def _output(fn: Callable[..., Tensor], inputs: list) -> Tensor:
         raise TypeError(f"gradcheck: fn returned a {type(out).__name__}, not a Tensor; return a Tensor built from "
                         f"the inputs with Tensor operations (not from .data, .item() or NumPy)")
     return out
+
+
+def __getattr__(name: str):
+    """``from tinygrad_edu.gradcheck import diagnose`` (also ``Diagnosis``, ``recording``): the op-by-op
+    check lives in ``diagnose.py``, which draws with viz, so it loads only when asked for."""
+    if name in ("diagnose", "Diagnosis", "recording"):
+        from . import diagnose as module
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

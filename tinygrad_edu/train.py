@@ -450,11 +450,12 @@ class _Divergence:
         raise TrainingDiverged(step, value, self.history)
 
     def fix(self) -> str:
-        hyper = [h.name for h in getattr(self.optimizer, "hyper", ())]
-        lr = getattr(self.optimizer, "lr", None)
-        if lr is None or (hyper and "lr" not in hyper):    # e.g. HeavyBall: mass, friction and dt set its step
-            return f"make its steps smaller ({', '.join(hyper) or 'its hyperparameters'} set them)"
-        return f"use a smaller learning rate (lr={float(lr):g} now, try {float(lr) / 10:g})"
+        """What to change: the optimizer knows best (MomentumWithoutLR blames a momentum >= 1, not η)."""
+        hint = getattr(self.optimizer, "divergence_hint", None)
+        if hint is not None:
+            return hint()
+        lr = getattr(self.optimizer, "lr", None)      # an optimizer of another library
+        return "use a smaller learning rate" + (f" (lr={float(lr):g} now)" if lr is not None else "")
 
 
 def _above(value: float, threshold: float) -> str:
