@@ -13,7 +13,6 @@ Commands run in-process through click's CliRunner, in a fresh folder holding a s
 a read-only folder and files a user made (tests/_cli_strategies.make_workspace).
 """
 import contextlib
-import os
 import tempfile
 from pathlib import Path
 

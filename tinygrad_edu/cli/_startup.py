@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 _STARTUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 

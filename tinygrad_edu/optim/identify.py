@@ -180,6 +180,7 @@ def _fit(cls, keys, start: dict, target: np.ndarray, iterations: int) -> dict:
 
 
 def _adaptive_family(student: dict, target: np.ndarray):
+    adam = None                  # Adam's fit, the starting point of AdamW's (_ADAPTIVE lists adam first)
     for name, keys in _ADAPTIVE.items():
         cls = get(name)
         start = {h.name: h.default for h in cls.hyperparameters()}
