@@ -38,6 +38,12 @@ def peek_option(args, name: str):
     return value
 
 
+def check_names_a_file(text: str, option: str, give: str) -> None:
+    """Refuse, before anything runs, an output name that names no file: empty, or with a NUL byte."""
+    if not text.strip() or "\x00" in text:
+        raise click.BadParameter(f"{text!r} names no file; give {give}", param_hint=option)
+
+
 def make_parent_folder(path: Path, option: str = "--out") -> None:
     """Create the folder `path` goes into (as `edu train --out` creates its folder); exit 2 if it cannot be."""
     try:

@@ -7,12 +7,13 @@ import click
 
 from .. import ablation, landscape, optim
 from ..io import atomic_write_text
+from ..limits import format_bytes
 from ..viz.experiment_plots import ablation_figure, landscape_figure
-from ._common import check_lr, figure_path, write_figure
+from ._common import check_lr, check_names_a_file, figure_path, write_figure
 
 MAX_STEPS = 100_000      # steps per run (ablate: k + steps; landscape: --steps); a run records every step
 MAX_LR = 1e6            # far above any useful rate; near 1e308 the steps overflow float64
-MAX_COORDINATE = 1e6     # a landscape path beyond |x| or |y| = 1e6 counts as diverged, so no start lies there
+MAX_COORDINATE = landscape.DIVERGED_BEYOND   # a path beyond it counts as diverged, so no start lies there
 FORCE_HELP = "Replace files that already exist at --out; without it, the command refuses to overwrite any file."
 
 
@@ -55,22 +56,13 @@ def _check_steps(total: int, what: str, per_step: int, hint: str) -> None:
     """Refuse a run longer than MAX_STEPS before anything is allocated, saying what it would need."""
     if total > MAX_STEPS:
         size = (total + 1) * per_step * 8
-        raise click.BadParameter(f"{what} make {total} steps, whose record needs {_bytes(size)} "
+        raise click.BadParameter(f"{what} make {total} steps, whose record needs {format_bytes(size)} "
                                  f"({per_step} numbers a step); {hint} <= {MAX_STEPS}", param_hint=what.split()[0])
 
 
-def _bytes(n: float) -> str:
-    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.3g} {unit}"
-        n /= 1000
-
-
 def _figure_path(out: str, default_name: str) -> tuple:
-    """figure_path, after refusing an --out that names no file: empty, or with a NUL byte."""
-    if not out.strip() or "\x00" in out:
-        raise click.BadParameter(f"{out!r} names no file; give a file name ending in .png or .svg, or a folder",
-                                 param_hint="--out")
+    """figure_path, after refusing an --out that names no file."""
+    check_names_a_file(out, "--out", "a file name ending in .png or .svg, or a folder")
     return figure_path(out, default_name)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..viz import mlp_loss_graph, parse_expression, render_graph, step_backward
-from ._common import given, make_parent_folder
+from ._common import check_names_a_file, given, make_parent_folder
 
 SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 MAX_SIZE = 1024  # a demo to look at: keep layers and batches small
@@ -162,8 +162,7 @@ def graph_command(ctx, out, steps, expr, values, sizes, batch, seed, backward, s
     if steps is not None:
         _write_stepper(ctx, steps, expr, values, sizes, batch, seed, rankdir, force)
         return
-    if not out.strip() or "\x00" in out:
-        raise click.BadParameter(f"{out!r} names no file; give a file name such as graph.svg", param_hint="--out")
+    check_names_a_file(out, "--out", "a file name such as graph.svg")
     out = Path(out)
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: end the file name in .svg, .png, .pdf or .dot", param_hint="--out")
