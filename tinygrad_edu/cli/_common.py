@@ -44,6 +44,22 @@ def check_names_a_file(text: str, option: str, give: str) -> None:
         raise click.BadParameter(f"{text!r} names no file; give {give}", param_hint=option)
 
 
+def refuse_existing(paths, force: bool, option: str, file_name: str) -> None:
+    """Nothing that already exists at an output path is overwritten without --force; `file_name` says what to
+    give instead of a folder (e.g. "a file name such as graph.svg")."""
+    for path in paths:
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
+            raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
+                                     f"choose another {option}", param_hint=option) from None
+        if is_dir:
+            raise click.BadParameter(f"{path} is a folder; give {file_name}", param_hint=option)
+        if exists and not force:
+            raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another {option}",
+                                     param_hint=option)
+
+
 def make_parent_folder(path: Path, option: str = "--out") -> None:
     """Create the folder `path` goes into (as `edu train --out` creates its folder); exit 2 if it cannot be."""
     try:

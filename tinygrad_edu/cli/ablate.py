@@ -9,7 +9,7 @@ from .. import ablation, landscape, optim
 from ..io import atomic_write_text
 from ..limits import format_bytes
 from ..viz.experiment_plots import ablation_figure, landscape_figure
-from ._common import check_lr, check_names_a_file, figure_path, write_figure
+from ._common import check_lr, check_names_a_file, figure_path, refuse_existing, write_figure
 
 MAX_STEPS = 100_000      # steps per run (ablate: k + steps; landscape: --steps); a run records every step
 MAX_LR = 1e6            # far above any useful rate; near 1e308 the steps overflow float64
@@ -66,22 +66,6 @@ def _figure_path(out: str, default_name: str) -> tuple:
     return figure_path(out, default_name)
 
 
-def _refuse_existing(paths, force: bool) -> None:
-    """Nothing that already exists at --out is overwritten without --force (files made by hand or by us)."""
-    for path in paths:
-        try:
-            is_dir, exists = path.is_dir(), path.exists()
-        except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
-            raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
-                                     f"choose another --out", param_hint="--out") from None
-        if is_dir:
-            raise click.BadParameter(f"{path} is a folder; give a file name ending in .png or .svg",
-                                     param_hint="--out")
-        if exists and not force:
-            raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another --out",
-                                     param_hint="--out")
-
-
 @click.command("ablate")
 @click.option("--form", default="all", show_default=True, metavar="lr-inside|pytorch|ema|all",
               help="Which form of momentum loses its learning rate: lr-inside (Momentum) coasts, "
@@ -123,7 +107,8 @@ def ablate_command(form, k, steps, momenta, lr, seed, out, force):
     numbers_a_step = sum(p.size for p in ablation.make_model().parameters()) + 3   # weights, loss, cosine, |Δw|
     _check_steps(k + steps, f"--k {k} and --steps {steps}", numbers_a_step, "use k + steps")
     figure, folder = _figure_path(out, "ablation.png")
-    _refuse_existing([figure] if folder is None else [figure, folder / "ablation.json"], force)
+    refuse_existing([figure] if folder is None else [figure, folder / "ablation.json"], force, "--out",
+                    "a file name ending in .png or .svg")
     try:
         result = ablation.run_experiment(forms, mus, k=k, steps=steps, lr=lr, seed=seed)
     except ValueError as exc:   # a bound of the library (a size, a hyperparameter) as one line
@@ -183,7 +168,7 @@ def landscape_command(function, optimizers, steps, lr, momentum, start, out, for
     if steps is not None:
         _check_steps(steps, f"--steps {steps}", 3, "use --steps")       # x, y and the loss
     figure, _ = _figure_path(out if out is not None else f"runs/landscape-{fn.name}.png", f"landscape-{fn.name}.png")
-    _refuse_existing([figure], force)
+    refuse_existing([figure], force, "--out", "a file name ending in .png or .svg")
     try:
         trajectories = landscape.run_trajectories(fn, names, steps=steps, start=point, lr=lr, momentum=momentum)
         header = landscape.header(fn, momentum=momentum, lr=lr)

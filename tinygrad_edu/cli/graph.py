@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..viz import mlp_loss_graph, parse_expression, render_graph, step_backward
-from ._common import check_names_a_file, given, make_parent_folder
+from ._common import check_names_a_file, given, make_parent_folder, refuse_existing
 
 SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 MAX_SIZE = 1024  # a demo to look at: keep layers and batches small
@@ -35,19 +35,8 @@ def _refuse_existing(out: Path, force: bool, option: str = "--out") -> None:
     targets = [out]
     if option == "--out" and out.suffix.lower() not in (".dot", ".gv") and shutil.which("dot") is None:
         targets.append(out.with_suffix(".dot"))          # what render_graph writes when Graphviz is missing
-    for path in targets:
-        try:
-            is_dir, exists = path.is_dir(), path.exists()
-        except (OSError, ValueError) as exc:             # a name too long, a NUL byte, ...
-            raise click.BadParameter(f"cannot use {str(path)[:80]!r}: {getattr(exc, 'strerror', None) or exc}; "
-                                     f"choose another {option}", param_hint=option) from None
-        if is_dir:
-            example = "backprop.html" if option == "--steps" else "graph.svg"
-            raise click.BadParameter(f"{path} is a folder; give a file name such as {path / example}",
-                                     param_hint=option)
-        if exists and not force:
-            raise click.BadParameter(f"{path} already exists; add --force to replace it, or choose another {option}",
-                                     param_hint=option)
+    example = "backprop.html" if option == "--steps" else "graph.svg"
+    refuse_existing(targets, force, option, f"a file name such as {out / example}")
 
 
 def _values(items: tuple) -> dict:
