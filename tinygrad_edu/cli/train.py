@@ -213,7 +213,8 @@ def train_command(ctx, optimizer, schedule, out, resume, force, checkpoint_every
     A loss that becomes NaN or inf, or more than 100 times its first value, has diverged: the run
     stops there, keeps its metrics (in --out) and exits with status 1, naming the step.
     """
-    with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals, contextlib.ExitStack() as locks:
+    with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals, \
+            contextlib.ExitStack() as locks:
         _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options)
 
 
