@@ -1,0 +1,178 @@
+"""Writing checks, and turning what happened in one into a result the student can read.
+
+A check is a test function in ``tinygrad_edu/course/checks/``, tagged with its exercise:
+
+    @exercise("2.8")
+    @CHECK_SETTINGS
+    @given(a=small_arrays())
+    def test_matches_central_differences(workbook, a):
+        '''tanh_backward(g, a, out) matches the reference on random inputs'''
+        tanh_backward = workbook.student()
+        ...
+        expect_close(got, expected, what="∂L/∂a", inputs={"a": a, "g": g})
+
+Its docstring's first line is the check's name in the feedback. The checks live in the package,
+not in the workbook: a student who edits or deletes a check file changes nothing.
+
+``classify`` turns the outcome of one check into a ``Result``; pytest (``edu check``) and the
+test suite's direct runs (``run_exercise``) both use it, so they cannot disagree.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import pkgutil
+import signal
+import threading
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from . import checks as _checks_package
+from .feedback import CheckFailed
+from .manifest import Exercise
+from .workbook import Workbook, WorkbookImportError, not_attempted, stub_of
+
+CHECKS_FOLDER = Path(_checks_package.__file__).parent
+
+# Few examples (a check must be quick), always the same ones (same feedback on every run), no
+# .hypothesis folder in the student's workbook, and the smallest failing input reported.
+CHECK_SETTINGS = settings(max_examples=30, derandomize=True, database=None, deadline=None,
+                          report_multiple_bugs=False, print_blob=False,
+                          suppress_health_check=list(HealthCheck))
+
+STATUSES = ("passed", "failed", "not_attempted", "import_error", "timeout", "error")
+
+
+class CheckTimeout(Exception):
+    """A check ran longer than its time limit (an endless loop, or a very slow answer)."""
+
+
+def exercise(exercise_id: str):
+    """Tag a check with its exercise: the pytest marker ex2_8, and the id for direct runs."""
+    marker = getattr(pytest.mark, "ex" + exercise_id.replace(".", "_"))
+
+    def tag(fn):
+        fn.__exercise__ = exercise_id
+        return marker(fn)
+    return tag
+
+
+@dataclass
+class Result:
+    """One check's outcome, as stored in results.json and shown by `edu check`."""
+    exercise: str
+    check: str                      # the check's docstring, first line
+    status: str                     # one of STATUSES
+    message: str = ""
+    kind: str = ""
+    hint: str = ""
+    expected: str | None = None
+    got: str | None = None
+    max_diff: float | None = None
+    inputs: dict = field(default_factory=dict)
+    diagnosis: str = ""
+    traceback: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_name(fn) -> str:
+    doc = (getattr(fn, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip() if doc else fn.__name__.removeprefix("test_").replace("_", " ")
+
+
+def _student_line(exc: BaseException, folder: Path | None) -> str:
+    """' (ex02_ops.py line 12)': the last line of the workbook that the error passed through."""
+    if folder is None:
+        return ""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).parent == folder]
+    return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})" if frames else ""
+
+
+def classify(exercise: Exercise, check: str, exc: BaseException | None, folder: Path | None = None,
+             timeout: float | None = None) -> Result:
+    """The Result of one check of `exercise` that raised `exc` (None: it passed)."""
+    result = Result(exercise.id, check, "passed")
+    if exc is None:
+        return result
+    result.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
+    if isinstance(exc, CheckFailed):
+        result.status = "failed"
+        for key, value in exc.details().items():
+            setattr(result, key, value)
+        result.hint = exercise.hint_for(exc.kind)
+    elif not_attempted(exc, exercise.id):
+        result.status, result.message = "not_attempted", "not attempted yet (the stub raises NotImplementedError)"
+        result.traceback = ""
+    elif stub_of(exc) is not None:
+        result.status = "error"
+        result.message = (f"this check reached exercise {stub_of(exc)}'s stub: the checks should have used its "
+                          f"reference; please tell your teacher")
+    elif isinstance(exc, WorkbookImportError):
+        result.status, result.message = "import_error", f"does not import: {exc}"
+        result.hint = "Fix this line first: Python must be able to import the file before anything in it is checked."
+    elif isinstance(exc, CheckTimeout):
+        result.status, result.kind = "timeout", "timeout"
+        result.message = f"still running after {timeout:g} s: an endless loop, or far too much work?"
+        result.hint = exercise.hint_for("timeout")
+    else:
+        result.status, result.kind = "failed", "error"
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        result.message = f"your code raised {type(exc).__name__}{': ' + first if first else ''}" \
+                         f"{_student_line(exc, folder)}"
+        result.hint = exercise.hint_for("error")
+    return result
+
+
+# ----- running checks without pytest (the test suite's mutant and stub proofs) -------------------
+
+def check_functions(exercise_id: str) -> list:
+    """The check functions of one exercise, in file order."""
+    found = []
+    for info in sorted(pkgutil.iter_modules([str(CHECKS_FOLDER)]), key=lambda m: m.name):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{_checks_package.__name__}.{info.name}")
+        for name, fn in vars(module).items():
+            if name.startswith("test_") and getattr(fn, "__exercise__", None) == exercise_id:
+                found.append(fn)
+    return found
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise CheckTimeout in the running check after `seconds` (POSIX main thread; elsewhere no limit)."""
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise CheckTimeout(f"still running after {seconds:g} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_exercise(workbook: Workbook, exercise_id: str, timeout: float | None = 20.0) -> list[Result]:
+    """Run one exercise's checks on `workbook` in this process and classify each outcome."""
+    exercise = workbook.exercises[exercise_id]
+    results = []
+    for fn in check_functions(exercise_id):
+        try:
+            with time_limit(timeout), workbook.checking(exercise_id):
+                fn(workbook=workbook)
+            exc = None
+        except (Exception, SystemExit) as caught:    # what a student's code raises is the result
+            exc = caught
+        results.append(classify(exercise, check_name(fn), exc, workbook.folder, timeout))
+    return results

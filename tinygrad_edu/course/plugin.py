@@ -1,0 +1,85 @@
+"""The pytest plugin under `edu check`: the workbook fixture, one marker per exercise, results.json.
+
+    python -m pytest -p tinygrad_edu.course.plugin -c .../checks/pytest.ini .../checks \
+        --workbook exercises --results results.json -m "ex2_8 or ex2_9"
+
+For every check it records one ``checking.Result`` (passed, failed with its numbers and hint,
+not attempted, does not import, timed out) and writes them all to --results when the session
+ends. ``edu check`` (runner.py) starts it in a subprocess and reads that file.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ..io import atomic_write_text
+from .checking import classify, check_name, time_limit
+from .manifest import load
+from .workbook import Workbook
+
+_RESULTS = pytest.StashKey[list]()
+_WORKBOOK = pytest.StashKey[Workbook]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("edu", "tinygrad_edu exercises")
+    group.addoption("--workbook", default="exercises", help="the workbook folder to check")
+    group.addoption("--results", default=None, help="write every check's result to this JSON file")
+    group.addoption("--check-timeout", type=float, default=20.0, help="seconds one check may run")
+
+
+def pytest_configure(config):
+    exercises = load()
+    for ex in exercises:
+        config.addinivalue_line("markers", f"{ex.marker}: exercise {ex.id}, {ex.title}")
+    config.stash[_RESULTS] = []
+    config.stash[_WORKBOOK] = Workbook(config.getoption("--workbook"), exercises)
+
+
+def _exercise_of(item):
+    workbook = item.config.stash[_WORKBOOK]
+    ids = [getattr(item.obj, "__exercise__", None)]
+    return workbook.exercises.get(ids[0]) if ids[0] else None
+
+
+@pytest.fixture
+def workbook(request):
+    """The workbook, with this check's exercise the student's and every other exercise its reference."""
+    wb = request.config.stash[_WORKBOOK]
+    exercise = _exercise_of(request.node)
+    with wb.checking(exercise.id):
+        yield wb
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with time_limit(item.config.getoption("--check-timeout")):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    exercise = _exercise_of(item)
+    if exercise is None or not (call.when == "call" or (call.when == "setup" and report.failed)):
+        return
+    exc = call.excinfo.value if call.excinfo is not None else None
+    result = classify(exercise, check_name(item.obj), exc, item.config.stash[_WORKBOOK].folder,
+                      item.config.getoption("--check-timeout"))
+    item.config.stash[_RESULTS].append(result.to_dict())
+
+
+def pytest_sessionfinish(session):
+    path = session.config.getoption("--results")
+    if path:
+        collected = {}
+        for item in session.items:
+            exercise = _exercise_of(item)
+            if exercise is not None:
+                collected[exercise.id] = collected.get(exercise.id, 0) + 1
+        payload = {"version": 1, "workbook": str(session.config.stash[_WORKBOOK].folder),
+                   "collected": collected, "results": session.config.stash[_RESULTS]}
+        atomic_write_text(Path(path), json.dumps(payload, indent=1, ensure_ascii=False) + "\n")

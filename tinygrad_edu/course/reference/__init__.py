@@ -1,0 +1,1 @@
+"""References: each exercise's interface, computed by the engine (tinygrad_edu), so there is no answer key."""
