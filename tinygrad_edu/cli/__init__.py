@@ -1,7 +1,7 @@
 """The `edu` command line: thin click wrappers over the tinygrad_edu library.
 
 One module per group of commands: ``train`` (train, compare, optimizers), ``ablate``
-(ablate, landscape) and ``graph``; ``_common`` holds what they share. Every command parses
+(ablate, landscape), ``graph``, ``diagnose`` and ``check`` (the workbook); ``_common`` holds what they share. Every command parses
 its options, calls the library and prints the result. Bad usage exits with status 2 and a
 one-line message (click.UsageError / click.BadParameter).
 
@@ -14,6 +14,7 @@ from . import _startup  # first: Ctrl-C while the rest loads is one line, not a 
 import click
 
 from .ablate import ablate_command, landscape_command
+from .check import check_command
 from .diagnose import diagnose_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
@@ -34,6 +35,7 @@ cli.add_command(ablate_command)
 cli.add_command(landscape_command)
 cli.add_command(graph_command)
 cli.add_command(diagnose_command)
+cli.add_command(check_command)
 
 
 def main() -> None:

@@ -47,8 +47,11 @@ CHECK_SETTINGS = settings(max_examples=30, derandomize=True, database=None, dead
 STATUSES = ("passed", "failed", "not_attempted", "import_error", "timeout", "error")
 
 
-class CheckTimeout(Exception):
-    """A check ran longer than its time limit (an endless loop, or a very slow answer)."""
+class CheckTimeout(BaseException):
+    """A check ran longer than its time limit (an endless loop, or a very slow answer).
+
+    A BaseException, so that hypothesis does not take it for a failing example and run the
+    endless loop again to shrink it."""
 
 
 def exercise(exercise_id: str):
@@ -155,7 +158,7 @@ def time_limit(seconds: float | None):
     def stop(signum, frame):
         raise CheckTimeout(f"still running after {seconds:g} s")
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)   # and again every 0.1 s, should code swallow one
     try:
         yield
     finally:
@@ -172,7 +175,7 @@ def run_exercise(workbook: Workbook, exercise_id: str, timeout: float | None = 2
             with time_limit(timeout), workbook.checking(exercise_id):
                 fn(workbook=workbook)
             exc = None
-        except (Exception, SystemExit) as caught:    # what a student's code raises is the result
+        except (Exception, SystemExit, CheckTimeout) as caught:    # what a student's code raises is the result
             exc = caught
         results.append(classify(exercise, check_name(fn), exc, workbook.folder, timeout))
     return results

@@ -58,7 +58,9 @@ def _text(value, limit: int = 400) -> str | None:
     """A short printable form of a value (arrays with 6 significant digits)."""
     if value is None:
         return None
-    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)) and value and \
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f":
+        text = repr(float(value))
+    elif isinstance(value, np.ndarray) or isinstance(value, (list, tuple)) and value and \
             all(isinstance(v, (int, float, np.floating)) for v in value):
         text = np.array2string(np.asarray(value, dtype=float), precision=6, separator=", ", threshold=20)
     else:
