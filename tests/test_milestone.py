@@ -1,0 +1,488 @@
+"""The milestone: moons trained with the workbook's own parts, the checks it runs first, and
+`edu train --use-exercises`; plus the numbers and claims of the engine and layer exercises' texts.
+
+The workbook is a temporary copy of exercises/. Where the manifest still lacks the exercises of a
+file the milestone needs (ex02_ops.py, ex02_reductions.py, ex06_momentum.py: written in parallel),
+the copy holds minimal correct versions of that file and `PARTS_EXERCISES` adds manifest entries
+for them, which have no checks and count as passed; once the manifest has them, everything is the
+real workbook and its real checks.
+"""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tinygrad_edu import Tensor, experiments, ops, optim
+from tinygrad_edu.cli import cli
+from tinygrad_edu.course import checking, milestone
+from tinygrad_edu.course import workbook as workbook_module
+from tinygrad_edu.course.checks import test_ex02_engine
+from tinygrad_edu.course.manifest import Exercise, by_id, load
+from tinygrad_edu.course.workbook import Workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = load()
+
+# ----- a workbook with every part the milestone needs --------------------------------------------
+
+MINIMAL_OPS = '''
+import numpy as np
+
+
+def unbroadcast(grad, shape):
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for i, n in enumerate(shape):
+        if n == 1 and grad.shape[i] != 1:
+            grad = grad.sum(axis=i, keepdims=True)
+    return grad
+
+
+def add_backward(g, a, b):
+    return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+
+
+def mul_backward(g, a, b):
+    return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)
+
+
+def div_backward(g, a, b):
+    return unbroadcast(g / b, a.shape), unbroadcast(-g * a / (b * b), b.shape)
+
+
+def pow_backward(g, a, b, out):
+    return unbroadcast(g * b * a ** (b - 1), a.shape), unbroadcast(g * out * np.log(a), b.shape)
+
+
+def exp_backward(g, a, out):
+    return g * out
+
+
+def log_backward(g, a, out):
+    return g / a
+
+
+def tanh_backward(g, a, out):
+    return g * (1 - out * out)
+
+
+def relu_backward(g, a, out):
+    return g * (a > 0)
+'''
+
+MINIMAL_REDUCTIONS = '''
+import numpy as np
+
+
+def _axes(a, axis):
+    return tuple(range(a.ndim)) if axis is None else axis
+
+
+def sum_backward(g, a, axis, keepdims):
+    if not keepdims:
+        g = np.expand_dims(g, _axes(a, axis))
+    return np.broadcast_to(g, a.shape).copy()
+
+
+def mean_backward(g, a, axis, keepdims):
+    return sum_backward(g, a, axis, keepdims) / (a.size // max(g.size, 1))
+
+
+def max_backward(g, a, out, axis, keepdims):
+    axes = _axes(a, axis)
+    if not keepdims:
+        g, out = np.expand_dims(g, axes), np.expand_dims(out, axes)
+    winners = a == out
+    return winners * g / winners.sum(axis=axes, keepdims=True)
+
+
+def matmul_backward(g, a, b):
+    return g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
+
+
+def cross_entropy_backward(g, logits, targets):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    p[np.arange(len(targets)), targets] -= 1
+    return p * g / max(len(targets), 1)
+'''
+
+MINIMAL_MOMENTUM = '''
+from tinygrad_edu.optim import Optimizer, learning_rate, unit_interval
+
+
+class Momentum(Optimizer):
+    cli_name = "momentum"
+    formula = "m <- mu m + lr g;  w <- w - m"
+    hyper = (learning_rate(), unit_interval("momentum", "mu"))
+    state_keys = ("momentum_buffer",)
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        super().__init__(params, lr=lr, momentum=momentum)
+
+    def update(self, w, g, state):
+        m = self.buffer(state, "momentum_buffer", w)
+        m *= self.momentum
+        m += self.lr * g
+        w -= m
+'''
+
+MINIMAL = {"ex02_ops.py": (MINIMAL_OPS, ["unbroadcast", "add_backward", "mul_backward", "div_backward", "pow_backward",
+                                         "exp_backward", "log_backward", "tanh_backward", "relu_backward"]),
+           "ex02_reductions.py": (MINIMAL_REDUCTIONS, ["sum_backward", "mean_backward", "max_backward",
+                                                       "matmul_backward", "cross_entropy_backward"]),
+           "ex06_momentum.py": (MINIMAL_MOMENTUM, ["Momentum"])}
+_NAMES = {e.name for e in EXERCISES}
+STAND_INS = [name for name, (_, names) in MINIMAL.items() if not set(names) <= _NAMES]
+
+
+def _stand_in_exercises() -> list:
+    """Manifest entries for the minimal versions' names the manifest lacks (no checks: they count as passed)."""
+    extra = []
+    for file in STAND_INS:
+        for name in MINIMAL[file][1]:
+            if name not in _NAMES:
+                reference = "tinygrad_edu.optim:Momentum" if name == "Momentum" else "tinygrad_edu.ops:unbroadcast"
+                extra.append(Exercise(id=f"9.{len(extra) + 51}", title=name, file=file, name=name,
+                                      reference=reference, checks=1, hint=""))
+    return extra
+
+
+PARTS_EXERCISES = EXERCISES + _stand_in_exercises()
+STAND_IN_IDS = {e.id for e in PARTS_EXERCISES} - {e.id for e in EXERCISES}
+TRUSTED = {i: "passed" for i in STAND_IN_IDS}                 # the stand-ins have no checks
+ALL_PASSED = {e.id: "passed" for e in PARTS_EXERCISES}
+
+
+def make_workbook(folder: Path, changes: dict | None = None) -> Path:
+    """A copy of exercises/ (with the minimal stand-ins where needed); `changes` maps file -> [(old, new)]."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted((ROOT / "exercises").glob("ex*.py")):
+        shutil.copy(path, folder / path.name)
+    for file in STAND_INS:
+        (folder / file).write_text(MINIMAL[file][0], encoding="utf-8")
+    for file, edits in (changes or {}).items():
+        text = (folder / file).read_text(encoding="utf-8")
+        for old, new in edits:
+            assert old in text, (file, old)
+            text = text.replace(old, new)
+        (folder / file).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return make_workbook(tmp_path / "workbook")
+
+
+@pytest.fixture
+def stand_ins_pass(monkeypatch):
+    """The CLI loads the installed manifest: give it the stand-ins too, and let their (absent) checks pass."""
+    monkeypatch.setattr(workbook_module, "load", lambda: PARTS_EXERCISES)
+    real = milestone.run_exercise
+
+    def run_exercise(workbook, exercise_id, timeout=20.0):
+        if exercise_id in STAND_IN_IDS:
+            return [checking.Result(exercise_id, "stand-in", "passed")]
+        return real(workbook, exercise_id, timeout=timeout)
+    monkeypatch.setattr(milestone, "run_exercise", run_exercise)
+
+
+@pytest.fixture
+def checks_pass(monkeypatch, stand_ins_pass):
+    """For the tests of what the CLI does after the checks: every check passes without running (they are slow)."""
+    monkeypatch.setattr(milestone, "run_exercise", lambda wb, i, timeout=20.0: [checking.Result(i, "skipped", "passed")])
+
+
+def engine_state() -> tuple:
+    """Everything student_engine patches: Tensor's attributes and the optimizer base class's."""
+    return dict(vars(Tensor)), dict(vars(optim.Optimizer))
+
+
+# ----- the milestone ---------------------------------------------------------------------------------
+
+def test_the_milestone_checks_the_parts_it_needs_then_trains_moons_past_97_percent(folder, monkeypatch):
+    checked = []
+    real = milestone.run_exercise
+    monkeypatch.setattr(milestone, "run_exercise", lambda wb, i, timeout=20.0: checked.append(i) or real(wb, i, timeout))
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=TRUSTED)
+    assert result.passed and result.blocked == [] and result.test_accuracy >= milestone.PASS_ACCURACY == 0.97
+    assert result.message == (f"Milestone passed: your engine, layers and optimizer trained moons to "
+                              f"{100 * result.test_accuracy:.1f}% test accuracy (≥ 97% needed).")
+    names = {e.id: e.name for e in PARTS_EXERCISES}
+    needed = {"topological_order", "backward", "zero_grad", "Linear", "MLP", "Momentum", "unbroadcast",
+              "add_backward", "matmul_backward", "relu_backward", "cross_entropy_backward"}
+    assert {names[i] for i in checked} | {names[i] for i in STAND_IN_IDS if names[i] in needed} == needed
+    assert len(checked) == len(set(checked)) and not set(checked) & STAND_IN_IDS
+    # the default run of edu train, on the engine's own parts, reaches the same accuracy
+    engine = experiments.fit_run(experiments.build(experiments.RunConfig()))
+    assert engine.test_accuracy[-1] == result.test_accuracy
+    assert result.history.steps == engine.steps == 360
+    np.testing.assert_allclose(result.history.loss, engine.loss, rtol=1e-6)
+
+
+def test_the_same_seed_gives_the_same_run_bit_for_bit(folder):
+    first = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    second = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED, seed=0)
+    assert first.passed
+    for name in first.history.STEP_FIELDS + first.history.EPOCH_FIELDS:      # every number recorded, NaN = NaN
+        assert np.array_equal(getattr(first.history, name), getattr(second.history, name), equal_nan=True), name
+    other = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED, seed=1)
+    assert other.history.loss != first.history.loss
+
+
+COUNTER = '''
+
+import collections as _collections
+CALLS = _collections.Counter()
+
+
+def _counted(name, fn):
+    def counted(*args, **kwargs):
+        CALLS[name] += 1
+        return fn(*args, **kwargs)
+    return counted
+'''
+
+
+def _counting(functions: list, methods: list) -> str:
+    """What to append to a workbook file so that it counts the calls of its functions and methods in CALLS."""
+    lines = [COUNTER]
+    lines += [f"{name} = _counted({name!r}, {name})\n" for name in functions]
+    lines += [f"{cls}.{method} = _counted('{cls}.{method}', {cls}.{method})\n" for cls, method in methods]
+    return "".join(lines)
+
+
+def _append(path: Path, text: str) -> None:
+    """Add code at the end of a workbook file (a function defined again there replaces the first one)."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("\n\n" + text)
+
+
+def test_every_part_that_trains_is_the_students(tmp_path):
+    """Each part is called as often as the run needs it: the engine's own never stands in for it."""
+    folder = make_workbook(tmp_path / "wb")
+    counted = {"ex02_engine.py": (["topological_order", "backward", "zero_grad"], []),
+               "ex04_mlp.py": ([], [("Linear", "forward"), ("MLP", "forward")]),
+               "ex02_ops.py": (["unbroadcast", "add_backward", "relu_backward"], []),
+               "ex02_reductions.py": (["matmul_backward", "cross_entropy_backward"], []),
+               "ex06_momentum.py": ([], [("Momentum", "update")])}
+    for file, (functions, methods) in counted.items():
+        _append(folder / file, _counting(functions, methods))
+    wb = Workbook(folder, PARTS_EXERCISES)
+    outcome = milestone.train_run(wb, experiments.build(experiments.RunConfig()), check=False)
+    calls = {}
+    for file in counted:
+        calls.update(wb.module(file).CALLS)
+    steps, evaluations = outcome.history.steps, 2 * len(outcome.history.epoch)   # train and test set each time
+    assert steps == 360 and outcome.history.test_accuracy[-1] >= 0.97
+    forwards = steps + evaluations + 1                     # + the one that describes the run's ops
+    assert calls["backward"] == steps
+    assert calls["zero_grad"] == steps - 1                 # the first step has no graph to clear yet
+    assert calls["topological_order"] == calls["backward"] + calls["zero_grad"]     # each walks the graph once
+    assert calls["MLP.forward"] == forwards and calls["Linear.forward"] == 3 * forwards
+    assert calls["matmul_backward"] == calls["add_backward"] == 3 * steps        # three layers
+    assert calls["unbroadcast"] == 2 * calls["add_backward"]
+    assert calls["relu_backward"] == 2 * steps and calls["cross_entropy_backward"] == steps
+    assert calls["Momentum.update"] == 6 * steps           # W and b of three layers
+    assert outcome.parts == ("your parts: MLP and Linear, Momentum, topological_order, backward, zero_grad; "
+                             "the backward of add, cross_entropy, matmul, relu")
+
+
+def test_a_wrong_part_that_the_checks_were_told_passed_fails_the_milestone(tmp_path):
+    folder = make_workbook(tmp_path / "wb")
+    _append(folder / "ex02_ops.py", "def relu_backward(g, a, out):\n    return g * 0.0\n")    # no gradient through
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    assert not result.passed and result.test_accuracy < 0.97
+    assert result.message == (f"Milestone not passed: moons reached {100 * result.test_accuracy:.1f}% test accuracy, "
+                              f"below the 97% needed; every part passes its checks, so look at how they work "
+                              f"together (edu train --use-exercises).")
+
+
+STUB_BACKWARD = ('''    # BEGIN SOLUTION
+    root.grad = np.ones_like(root.data)                 # ∂root/∂root = 1''', '''    raise NotImplementedError("exercise 2.16: the backward loop")
+    root.grad = np.ones_like(root.data)                 # ∂root/∂root = 1''')
+NO_BIAS = ("        return x @ self.W + self.b\n", "        return x @ self.W\n")
+
+
+def test_a_part_not_done_yet_is_named_and_nothing_trains(tmp_path, monkeypatch):
+    folder = make_workbook(tmp_path / "wb", {"ex02_engine.py": [STUB_BACKWARD], "ex04_mlp.py": [NO_BIAS]})
+    monkeypatch.setattr(experiments, "fit_run", lambda *a, **k: pytest.fail("nothing may train"))
+    known = {i: s for i, s in ALL_PASSED.items() if i not in ("2.16", "4.1")}
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=known)
+    exercises = by_id()
+    assert not result.passed and result.history is None and result.test_accuracy is None
+    assert [(e.id, status) for e, status in result.blocked] == [("2.16", "not_attempted"), ("4.1", "failed")]
+    assert result.message == (f"Milestone not started: finish these exercises first: 2.16 {exercises['2.16'].title} "
+                              f"(not attempted), 4.1 {exercises['4.1'].title} (failed)")
+
+
+def test_statuses_already_known_are_not_checked_again(folder, monkeypatch):
+    monkeypatch.setattr(milestone, "run_exercise", lambda *a, **k: pytest.fail("no check may run"))
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses={**ALL_PASSED, "2.17": "failed"})
+    assert [(e.id, s) for e, s in result.blocked] == [("2.17", "failed")]
+    assert result.message.endswith(f"finish this exercise first: 2.17 {by_id()['2.17'].title} (failed)")
+
+
+def test_a_workbook_without_a_part_or_that_does_not_import_is_one_line(tmp_path):
+    folder = make_workbook(tmp_path / "wb")
+    (folder / "ex04_mlp.py").write_text("import numpy as np\n\ndef oops(:\n", encoding="utf-8")
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    assert not result.passed and result.message.startswith("Milestone not started: ex04_mlp.py line 3: SyntaxError")
+    (folder / "ex04_mlp.py").unlink()
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    assert result.message == (f"Milestone not started: ex04_mlp.py is missing from {folder.resolve()}; restore it "
+                              f"from the student edition")
+
+
+def test_the_engine_is_put_back_after_the_run_also_when_it_raises(folder):
+    before = engine_state()
+    wb = Workbook(folder, PARTS_EXERCISES)
+    with pytest.raises(RuntimeError, match="stopped inside"):
+        with milestone.student_engine(wb) as parts:
+            assert Tensor.__add__ is not ops.add and "add" in parts.ops
+            raise RuntimeError("stopped inside")
+    assert engine_state() == before and Tensor.__add__ is ops.add and Tensor.backward.__module__ == "tinygrad_edu.tensor"
+    milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    assert engine_state() == before
+
+
+def test_the_students_code_raising_during_training_names_the_line_and_the_engine_is_put_back(tmp_path):
+    folder = make_workbook(tmp_path / "wb")
+    _append(folder / "ex02_ops.py", "def relu_backward(g, a, out):\n    if a.shape[0] > 8:\n"
+                                    "        raise ValueError('too big')\n    return g * (a > 0)\n")
+    before = engine_state()
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    line = next(i for i, text in enumerate((folder / "ex02_ops.py").read_text().splitlines(), 1) if "too big" in text)
+    assert result.message == f"Milestone not passed: training stopped: your code raised ValueError: too big " \
+                             f"(ex02_ops.py line {line})"
+    assert engine_state() == before
+
+
+def test_the_parts_a_run_needs_follow_its_graph(folder):
+    wb = Workbook(folder, PARTS_EXERCISES)
+    names = {e.id: e.name for e in PARTS_EXERCISES}
+
+    def needed(**settings):
+        return {names[e.id] for e in milestone.needed_exercises(wb, experiments.build(experiments.RunConfig(**settings)))}
+    engine_and_layers = {"topological_order", "backward", "zero_grad", "Linear", "MLP"}
+    assert needed() == engine_and_layers | {"Momentum", "unbroadcast", "add_backward", "matmul_backward",
+                                            "relu_backward", "cross_entropy_backward"}
+    # mse is (pred − y)² averaged: sub (no exercise), mul and mean; tanh between the layers; Adam is the engine's here
+    assert needed(dataset="sine", activation="tanh", optimizer="adam") == engine_and_layers | {
+        "unbroadcast", "add_backward", "matmul_backward", "tanh_backward", "mul_backward", "mean_backward"}
+
+
+# ----- edu train --use-exercises ---------------------------------------------------------------------------
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_edu_train_use_exercises_trains_with_the_students_parts(folder, checks_pass):
+    result = invoke("train", "--use-exercises", folder, "--epochs", 3)
+    assert result.exit_code == 0, result.output
+    assert "finished: 36 steps, 3 epochs" in result.output and "Momentum(lr=0.05, momentum=0.9)" in result.output
+    assert result.output.rstrip().endswith("trained with your parts: MLP and Linear, Momentum, topological_order, "
+                                           "backward, zero_grad; the backward of add, cross_entropy, matmul, relu")
+    engine = invoke("train", "--epochs", 3)
+    accuracy = re.compile(r"test\s+loss [\d.]+\s+accuracy ([\d.]+)%")
+    assert accuracy.search(result.output).group(1) == accuracy.search(engine.output).group(1)
+
+
+def test_edu_train_use_exercises_says_which_parts_are_the_engines(folder, checks_pass):
+    result = invoke("train", "--use-exercises", folder, "--epochs", 1, "--dataset", "sine", "--activation", "tanh",
+                    "--optimizer", "adam")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("trained with your parts: MLP and Linear, the engine's Adam, "
+                                           "topological_order, backward, zero_grad; the backward of add, matmul, "
+                                           "mean, mul, tanh; the engine's backward of sub")
+
+
+def test_edu_train_use_exercises_finds_the_workbook_in_the_working_folder(folder, checks_pass, monkeypatch):
+    monkeypatch.chdir(folder.parent)              # its exercises/ is not there, folder "workbook" is
+    (folder.parent / "exercises").mkdir()
+    for path in folder.iterdir():
+        shutil.copy(path, folder.parent / "exercises" / path.name)
+    result = invoke("train", "--use-exercises", "--epochs", 1)
+    assert result.exit_code == 0 and "trained with your parts" in result.output, result.output
+    monkeypatch.chdir(folder)
+    assert invoke("train", "--epochs", 1, "--use-exercises").exit_code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "runs/x"], "--use-exercises trains in memory and saves nothing; leave out --out"),
+    (["--resume", "runs/x"], "--use-exercises trains in memory and saves nothing; leave out --resume"),
+    (["--checkpoint-every", "5"], "leave out --checkpoint-every"),
+    (["--activation", "sigmoid"], "--activation sigmoid: your MLP takes relu or tanh"),
+    (["--epochs", "0"], "epochs = 0: use an integer >= 1"),
+])
+def test_edu_train_use_exercises_bad_usage_is_one_line(folder, checks_pass, args, message):
+    result = invoke("train", "--use-exercises", folder, *args)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
+
+
+def test_edu_train_use_exercises_without_a_workbook_is_a_usage_error(tmp_path, checks_pass):
+    result = invoke("train", "--use-exercises", tmp_path)
+    assert result.exit_code == 2 and f"--use-exercises: no workbook in {tmp_path}" in result.output
+
+
+def test_edu_train_use_exercises_names_the_exercises_to_finish_first(tmp_path, stand_ins_pass):
+    folder = make_workbook(tmp_path / "wb", {"ex02_engine.py": [STUB_BACKWARD]})
+    result = invoke("train", "--use-exercises", folder)
+    assert result.exit_code == 1, result.output
+    assert f"Error: finish this exercise first: 2.16 {by_id()['2.16'].title} (not attempted); edu check shows what " \
+           f"each one needs" in result.output
+    assert "finished" not in result.output and "Traceback" not in result.output
+
+
+def test_edu_train_use_exercises_as_a_process_exits_2_without_a_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--use-exercises", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"Error: --use-exercises: no workbook in {tmp_path} (nor in " \
+                                                   f"its exercises folder); give the folder that holds your workbook"
+
+
+# ----- what the exercises' texts say ---------------------------------------------------------------------
+
+def test_the_numbers_in_the_engine_exercises_texts_are_the_checks():
+    exercises = by_id()
+    text = (ROOT / "exercises" / "ex02_engine.py").read_text(encoding="utf-8")
+    assert test_ex02_engine.DEPTH == 100_000
+    assert "a graph can be 100,000 ops deep" in text
+    assert "this chain is 100,000 ops deep" in exercises["2.15"].hints["recursion"]
+    assert test_ex02_engine.DEPTH > 10 * sys.getrecursionlimit()       # far beyond the recursion limit
+    assert test_ex02_engine.test_topological_order_of_a_100000_op_chain.__doc__.startswith(
+        "topological_order handles a chain of 100,000 ops")
+
+
+def test_zero_grads_are_a_gradient_and_none_is_not():
+    """2.17's hint: an optimizer skips a parameter whose .grad is None, while momentum moves one with zeros."""
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Momentum([w], lr=0.1, momentum=0.9)
+    w.grad = np.array([1.0, 1.0])
+    opt.step()                                         # m = 0.1, w = 0.9, 1.9
+    w.grad = None
+    opt.step()
+    assert np.array_equal(w.data, [0.9, 1.9])          # skipped
+    w.grad = np.zeros(2)
+    opt.step()                                         # m = 0.09: still moving
+    np.testing.assert_allclose(w.data, [0.81, 1.81])
+
+
+def test_stale_gradients_of_op_results_are_added_to_by_the_next_backward():
+    """2.17's docstring: clearing only the leaves leaves the op results' .grad behind, and backward adds to it."""
+    x = Tensor([0.5, -1.0], requires_grad=True)
+    y = x * x
+    loss = y.sum()
+    loss.backward()
+    first = y.grad.copy()
+    x.grad = None                                      # the leaves only
+    loss.backward()
+    assert np.array_equal(y.grad, 2 * first) and np.array_equal(x.grad, 2 * x.data)
