@@ -88,12 +88,12 @@ def backward(root):
 
 
 def zero_grad(root):
-    """Exercise 2.17: forget every gradient in a graph.
+    """Exercise 2.17: zero_grad for a whole graph.
 
-    Set ``.grad = None`` for every tensor in root's graph: the leaves (the parameters) AND the
-    results of ops. In this engine the op results keep their gradient too (for the drawings),
-    so clearing only the leaves leaves stale gradients behind, which the next backward adds to.
-    None means "no gradient yet", as in PyTorch's zero_grad: an optimizer skips a parameter
+    Forget every gradient in root's graph: set ``.grad = None`` for every tensor in it, the
+    leaves (the parameters) AND the results of ops. In this engine the op results keep their
+    gradient too (for the drawings), so clearing only the leaves leaves stale gradients behind,
+    which the next backward adds to. None means "no gradient yet", as in PyTorch's zero_grad: an optimizer skips a parameter
     whose .grad is None, whereas an array of zeros is a gradient of 0.
 
     Hint: ``topological_order(root)`` lists every tensor of the graph that can have a gradient.

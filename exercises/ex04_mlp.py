@@ -16,9 +16,9 @@ from tinygrad_edu import Tensor, nn
 
 
 class Linear(nn.Module):
-    """Exercise 4.1: a Linear layer's forward, y = x @ W + b.
+    """Exercise 4.1: a Linear layer's forward.
 
-    Shapes: x is (N, in_features), a batch of N examples (or one example, (in_features,));
+    y = x @ W + b.  Shapes: x is (N, in_features), a batch of N examples (or one example, (in_features,));
     W is (in_features, out_features); b is (out_features,), added to every row (broadcasting);
     y is (N, out_features) (or (out_features,) for one example).
 

@@ -196,7 +196,8 @@ def stand_ins_pass(monkeypatch):
 @pytest.fixture
 def checks_pass(monkeypatch, stand_ins_pass):
     """For the tests of what the CLI does after the checks: every check passes without running (they are slow)."""
-    monkeypatch.setattr(milestone, "run_exercise", lambda wb, i, timeout=20.0: [checking.Result(i, "skipped", "passed")])
+    monkeypatch.setattr(milestone, "run_exercise",
+                        lambda wb, i, timeout=20.0: [checking.Result(i, "skipped", "passed")])
 
 
 def engine_state() -> tuple:
@@ -209,7 +210,8 @@ def engine_state() -> tuple:
 def test_the_milestone_checks_the_parts_it_needs_then_trains_moons_past_97_percent(folder, monkeypatch):
     checked = []
     real = milestone.run_exercise
-    monkeypatch.setattr(milestone, "run_exercise", lambda wb, i, timeout=20.0: checked.append(i) or real(wb, i, timeout))
+    monkeypatch.setattr(milestone, "run_exercise",
+                        lambda wb, i, timeout=20.0: checked.append(i) or real(wb, i, timeout))
     result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=TRUSTED)
     assert result.passed and result.blocked == [] and result.test_accuracy >= milestone.PASS_ACCURACY == 0.97
     assert result.message == (f"Milestone passed: your engine, layers and optimizer trained moons to "
@@ -224,6 +226,14 @@ def test_the_milestone_checks_the_parts_it_needs_then_trains_moons_past_97_perce
     assert engine.test_accuracy[-1] == result.test_accuracy
     assert result.history.steps == engine.steps == 360
     np.testing.assert_allclose(result.history.loss, engine.loss, rtol=1e-6)
+
+
+def test_the_milestones_run_is_edu_trains_default_one():
+    """milestone.py's docstring: moons, an MLP 2-16-16-2 with ReLU, momentum, 30 epochs of minibatches of 32."""
+    run = experiments.build(experiments.RunConfig())
+    c = run.config
+    assert (c.dataset, run.model.sizes, c.activation, c.optimizer, c.epochs, c.batch_size) == \
+        ("moons", [2, 16, 16, 2], "relu", "momentum", 30, 32)
 
 
 def test_the_same_seed_gives_the_same_run_bit_for_bit(folder):
@@ -304,9 +314,8 @@ def test_a_wrong_part_that_the_checks_were_told_passed_fails_the_milestone(tmp_p
                               f"together (edu train --use-exercises).")
 
 
-STUB_BACKWARD = ('''    # BEGIN SOLUTION
-    root.grad = np.ones_like(root.data)                 # ∂root/∂root = 1''', '''    raise NotImplementedError("exercise 2.16: the backward loop")
-    root.grad = np.ones_like(root.data)                 # ∂root/∂root = 1''')
+STUB_BACKWARD = ("    # BEGIN SOLUTION\n    root.grad = np.ones_like(root.data)",
+                 "    raise NotImplementedError('exercise 2.16: the backward loop')\n    root.grad = np.ones_like(root.data)")
 NO_BIAS = ("        return x @ self.W + self.b\n", "        return x @ self.W\n")
 
 
@@ -340,6 +349,14 @@ def test_a_workbook_without_a_part_or_that_does_not_import_is_one_line(tmp_path)
                               f"from the student edition")
 
 
+def test_a_broken_file_the_run_does_not_need_does_not_stop_it(folder):
+    unneeded = Exercise(id="9.99", title="an exercise the milestone does not use", file="ex09_unneeded.py",
+                        name="unneeded", reference="tinygrad_edu.ops:unbroadcast", checks=1, hint="")
+    (folder / "ex09_unneeded.py").write_text("def unneeded(:\n", encoding="utf-8")
+    result = milestone.run(folder, exercises=PARTS_EXERCISES + [unneeded], statuses=ALL_PASSED)
+    assert result.passed, result.message
+
+
 def test_the_engine_is_put_back_after_the_run_also_when_it_raises(folder):
     before = engine_state()
     wb = Workbook(folder, PARTS_EXERCISES)
@@ -347,7 +364,8 @@ def test_the_engine_is_put_back_after_the_run_also_when_it_raises(folder):
         with milestone.student_engine(wb) as parts:
             assert Tensor.__add__ is not ops.add and "add" in parts.ops
             raise RuntimeError("stopped inside")
-    assert engine_state() == before and Tensor.__add__ is ops.add and Tensor.backward.__module__ == "tinygrad_edu.tensor"
+    assert engine_state() == before and Tensor.__add__ is ops.add
+    assert Tensor.backward.__module__ == "tinygrad_edu.tensor"
     milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
     assert engine_state() == before
 
@@ -364,12 +382,21 @@ def test_the_students_code_raising_during_training_names_the_line_and_the_engine
     assert engine_state() == before
 
 
+def test_a_training_that_takes_too_long_is_stopped(folder):
+    _append(folder / "ex02_ops.py", "import time\n\n\ndef relu_backward(g, a, out):\n    time.sleep(0.05)\n"
+                                    "    return g * (a > 0)\n")
+    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED, timeout=0.5)
+    assert result.message == ("Milestone not passed: the training was still running after 0.5 s; is one of your "
+                              "parts very slow (a Python loop over the elements)?")
+
+
 def test_the_parts_a_run_needs_follow_its_graph(folder):
     wb = Workbook(folder, PARTS_EXERCISES)
     names = {e.id: e.name for e in PARTS_EXERCISES}
 
     def needed(**settings):
-        return {names[e.id] for e in milestone.needed_exercises(wb, experiments.build(experiments.RunConfig(**settings)))}
+        run = experiments.build(experiments.RunConfig(**settings))
+        return {names[e.id] for e in milestone.needed_exercises(wb, run)}
     engine_and_layers = {"topological_order", "backward", "zero_grad", "Linear", "MLP"}
     assert needed() == engine_and_layers | {"Momentum", "unbroadcast", "add_backward", "matmul_backward",
                                             "relu_backward", "cross_entropy_backward"}
@@ -486,3 +513,10 @@ def test_stale_gradients_of_op_results_are_added_to_by_the_next_backward():
     x.grad = None                                      # the leaves only
     loss.backward()
     assert np.array_equal(y.grad, 2 * first) and np.array_equal(x.grad, 2 * x.data)
+
+
+@pytest.mark.parametrize("exercise_id", ["2.15", "2.16", "2.17", "4.1", "4.2"])
+def test_each_exercise_says_its_id_and_title_first(exercise_id):
+    exercise = by_id()[exercise_id]
+    obj = getattr(Workbook(ROOT / "exercises").module(exercise.file), exercise.name)
+    assert obj.__doc__.splitlines()[0] == f"Exercise {exercise.id}: {exercise.title}."

@@ -38,11 +38,12 @@ from .. import experiments as ex
 from .. import nn, ops, optim
 from ..tensor import Tensor, no_grad
 from ..train import History, TrainingDiverged
-from .checking import run_exercise
+from .checking import CheckTimeout, run_exercise, time_limit
 from .manifest import Exercise, load
 from .workbook import Workbook, WorkbookImportError, stub_of
 
 PASS_ACCURACY = 0.97     # the milestone's bar: test accuracy on moons
+TRAIN_TIMEOUT = 120.0    # seconds the milestone's training may take: far more than correct parts need
 
 # The engine's ops with a backward exercise: op name -> (the workbook function, the helpers it calls).
 OP_EXERCISES = {
@@ -124,7 +125,8 @@ def unary_op(name: str, engine_op, backward):
 
 
 def reduction_op(name: str, engine_op, backward, with_out: bool = False):
-    """a.sum/mean/max(axis, keepdims) by the engine, whose backward is the student's ``backward(g, a[, out], axis, keepdims)``."""
+    """a.sum/mean/max(axis, keepdims) by the engine; its backward is the student's
+    ``backward(g, a[, out], axis, keepdims)``."""
     def op(a, axis=None, keepdims=False):
         with no_grad():
             out = engine_op(a, axis, keepdims)._data
@@ -279,15 +281,25 @@ def _patch(stack: contextlib.ExitStack, owner, name: str, value) -> None:
     stack.callback(restore)
 
 
-def student_objects(workbook: Workbook, names) -> dict:
-    """name -> the student's object, for each name the workbook defines (WorkbookImportError if its file does not import)."""
+def student_objects(workbook: Workbook, names, required=()) -> dict:
+    """name -> the student's object, for each name the workbook defines.
+
+    A file that does not import raises WorkbookImportError for a `required` name and is skipped
+    otherwise: an unfinished file the run does not need must not stop it (check_ready names the
+    ones it needs).
+    """
     by_name = _by_name(workbook.exercises.values())
     found = {}
     for name in names:
         exercise = by_name.get(name)
         if exercise is None:
             continue
-        module = workbook.module(exercise.file)
+        try:
+            module = workbook.module(exercise.file)
+        except WorkbookImportError:
+            if name in required:
+                raise
+            continue
         value = getattr(module, exercise.name, _MISSING)
         if value is not _MISSING:
             found[name] = value
@@ -307,7 +319,7 @@ def student_engine(workbook) -> Iterator[Parts]:
     workbook = workbook if isinstance(workbook, Workbook) else Workbook(workbook)
     names = [*ENGINE_PARTS, *LAYER_PARTS, *(fn for fn, _ in OP_EXERCISES.values()), "unbroadcast"]
     names += [e.name for e in workbook.exercises.values()]          # the optimizers, looked up later
-    parts = Parts(workbook, student_objects(workbook, names))
+    parts = Parts(workbook, student_objects(workbook, names, required=ENGINE_PARTS + LAYER_PARTS))
     missing = [name for name in ENGINE_PARTS + LAYER_PARTS if not parts.has(name)]
     if missing:
         raise MilestoneError(f"the workbook in {workbook.folder} has no {', '.join(missing)}; restore "
@@ -335,12 +347,14 @@ def ops_used(model, loss, data) -> set:
     return {t.op for t in value.topological_order() if t.op}
 
 
-def needed_exercises(workbook: Workbook, run: ex.Run) -> list:
+def needed_exercises(workbook: Workbook, run: ex.Run, probe: bool = True) -> list:
     """The exercises training `run` with the student's parts needs, in manifest order.
 
     The engine's three parts, the layers, the optimizer's exercise (when the workbook has one for
-    config.optimizer), and the backward of every op in the graph of the student's network (found
-    by running it once on the engine's ops; the default network's ops when it does not run yet).
+    the run's optimizer), and the backward of every op in the graph of the network. With `probe`,
+    the graph is the student's network run once on the engine's ops (call it only once the layers
+    pass their checks: their forward then ends); else, or when it does not run, the ops of a
+    network as the workbook describes it: matmul and add per layer, the activation, the loss.
     """
     by_name = _by_name(workbook.exercises.values())
     config = run.config
@@ -348,20 +362,21 @@ def needed_exercises(workbook: Workbook, run: ex.Run) -> list:
     engine_cls = type(run.optimizer)
     names += [e.name for e in workbook.exercises.values() if e.reference.endswith(":" + engine_cls.__name__)
               and _loads_to(e, engine_cls)]
-    ops_in_graph = {"matmul", "add", config.activation, "cross_entropy" if run.loss.fn is nn.cross_entropy else ""}
-    try:
-        mlp = workbook.module(by_name["MLP"].file).MLP
-        ops_in_graph = ops_used(mlp(list(run.model.sizes), activation=config.activation, seed=config.seed),
-                                run.loss, run.data)
-    except Exception:  # noqa: BLE001  (the student's layers may not run yet: their exercises say so)
-        pass
+    ops_in_graph = ops_used(run.model, run.loss, run.data) - {"linear"} | {"matmul", "add"}   # linear: x @ W + b
+    if probe:
+        try:
+            mlp = workbook.module(by_name["MLP"].file).MLP
+            ops_in_graph = ops_used(mlp(list(run.model.sizes), activation=config.activation, seed=config.seed),
+                                    run.loss, run.data)
+        except Exception:  # noqa: BLE001  (a student's code may raise anything; the checks say what)
+            pass
     for op in sorted(ops_in_graph & set(OP_EXERCISES)):
         backward_name, helpers = OP_EXERCISES[op]
         names += [backward_name, *helpers]
-    wanted = {by_name[name].id for name in names if name in by_name}
     missing = [name for name in names if name not in by_name]
     if missing:
         raise MilestoneError(f"the manifest has no exercise for {', '.join(dict.fromkeys(missing))}")
+    wanted = {by_name[name].id for name in names}
     return [e for e in workbook.exercises.values() if e.id in wanted]
 
 
@@ -425,11 +440,18 @@ def check_ready(workbook: Workbook, run: ex.Run, statuses: Optional[dict] = None
     """NotReady unless every exercise training `run` needs passes its checks (`statuses` already known are kept).
 
     ConfigError first if the student's parts cannot train these settings at all (check_settings).
+    The layers are checked before their forward runs to find the ops of the graph (needed_exercises).
     """
     check_settings(run)
-    blocked = blocked_exercises(workbook, needed_exercises(workbook, run), statuses)
+    first = needed_exercises(workbook, run, probe=False)
+    blocked = blocked_exercises(workbook, first, statuses)
+    done = {e.id for e in first}
+    if not {e.id for e in first if e.name in LAYER_PARTS} & {e.id for e, _ in blocked}:
+        blocked += blocked_exercises(workbook, [e for e in needed_exercises(workbook, run) if e.id not in done],
+                                     statuses)
     if blocked:
-        raise NotReady(blocked)
+        order = [e.id for e in workbook.exercises.values()]
+        raise NotReady(sorted(blocked, key=lambda item: order.index(item[0].id)))
 
 
 def train_run(workbook, run: ex.Run, on_step: Optional[Callable] = None, statuses: Optional[dict] = None,
@@ -455,8 +477,9 @@ def train_run(workbook, run: ex.Run, on_step: Optional[Callable] = None, statuse
             if stub is not None:
                 raise StudentCodeError(f"training reached the stub of exercise {stub}: finish it first") from exc
             first = str(exc).splitlines()[0] if str(exc) else ""
+            where = _where_in_workbook(exc, workbook.folder)
             raise StudentCodeError(f"training stopped: your code raised {type(exc).__name__}"
-                                   f"{': ' + first if first else ''}{_where_in_workbook(exc, workbook.folder)}") from exc
+                                   f"{': ' + first if first else ''}{where}") from exc
         description = parts.describe(student_run)
     return StudentRun(student_run, history, description, time.perf_counter() - started)
 
@@ -472,18 +495,24 @@ class MilestoneResult:
     seconds: Optional[float] = None
 
 
-def run(workbook_folder, *, seed: int = 0, statuses: Optional[dict] = None,
-        exercises: Optional[list] = None) -> MilestoneResult:
+def run(workbook_folder, *, seed: int = 0, statuses: Optional[dict] = None, exercises: Optional[list] = None,
+        timeout: Optional[float] = TRAIN_TIMEOUT) -> MilestoneResult:
     """Check the parts the milestone needs, then train moons (edu train's default run) with them.
 
     statuses: exercise id -> status ("passed", "failed", "not_attempted", ...) already known, e.g. from
     the checks `edu check` has just run; the others are checked here. exercises: the manifest (default:
-    the installed one). Same seed, same accuracy, bit for bit.
+    the installed one). timeout: seconds the training may take (POSIX main thread; None: no limit).
+    Same seed, same accuracy, bit for bit.
     """
     workbook = Workbook(workbook_folder, exercises if exercises is not None else load())
-    config = ex.RunConfig(seed=seed)
+    run = ex.build(ex.RunConfig(seed=seed))
     try:
-        outcome = train_run(workbook, ex.build(config), statuses=statuses)
+        check_ready(workbook, run, statuses)
+        with time_limit(timeout):
+            outcome = train_run(workbook, run, check=False)
+    except CheckTimeout:
+        return MilestoneResult(False, f"Milestone not passed: the training was still running after {timeout:g} s; "
+                                      f"is one of your parts very slow (a Python loop over the elements)?")
     except NotReady as exc:
         return MilestoneResult(False, f"Milestone not started: {exc}", blocked=exc.blocked)
     except (WorkbookImportError, MilestoneError) as exc:
