@@ -244,20 +244,20 @@ def test_the_launcher_imports_nothing_but_os_signal_and_sys(tmp_path):
 
 
 LIBRARY_USER = """import signal, sys
-import tinygrad_edu, tinygrad_edu.cli
+import {imports}
 print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
 """
 
 
-@pytest.mark.parametrize("run", [["-c", LIBRARY_USER], ["-m", "course"], ["-m", "course.lesson"],
-                                 ["-m", "course", "--data", "tinygrad_edu.csv"]])
+@pytest.mark.parametrize("run", [["-c", LIBRARY_USER.format(imports="tinygrad_edu, tinygrad_edu.cli")],
+                                 ["-m", "course"], ["-m", "course.lesson"], ["-m", "course", "--data", "tinygrad_edu.csv"]])
 def test_a_program_that_imports_tinygrad_edu_keeps_python_s_signals(tmp_path, run):
     """A script, or a package of the user's run with -m whose __init__ imports tinygrad_edu (the last
     one with the package's name among its arguments, so the launcher itself has to tell)."""
     (tmp_path / "course").mkdir()
     (tmp_path / "course" / "__init__.py").write_text("import tinygrad_edu\n")
-    (tmp_path / "course" / "__main__.py").write_text(LIBRARY_USER)
-    (tmp_path / "course" / "lesson.py").write_text(LIBRARY_USER)
+    (tmp_path / "course" / "__main__.py").write_text(LIBRARY_USER.format(imports="course"))
+    (tmp_path / "course" / "lesson.py").write_text(LIBRARY_USER.format(imports="course"))
     done = subprocess.run([sys.executable, *run], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert (done.returncode, done.stdout, done.stderr) == (0, "True True\n", "")
