@@ -67,7 +67,7 @@ def python_m_module() -> str | None:
 
     While ``-m`` finds its module (importing the packages on the way), ``sys.argv`` is ``["-m", *the
     program's arguments]``, and in the whole command line (``sys.orig_argv``) the word just before
-    those arguments names the module: ``NAME``, or ``-mNAME`` when written as one word (``-EmNAME``
+    those arguments names the module: ``NAME``, or ``-mNAME`` when written as one word (``-BmNAME``
     with other flags in front).
     """
     if sys.argv[:1] != ["-m"] or len(sys.orig_argv) <= len(sys.argv):
