@@ -23,13 +23,13 @@ def sum_backward(g, a, axis, keepdims):
 
     Hint: with keepdims=False the summed axes are missing from g: put them back with length 1
     (``np.expand_dims(g, axes)``; axis=None means every axis, ``tuple(range(a.ndim))``), then
-    ``np.broadcast_to(g, a.shape)`` stretches them. Return a copy: a broadcast view is read-only.
+    ``np.broadcast_to(g, a.shape)`` stretches them.
     """
     # BEGIN SOLUTION
     axes = tuple(range(a.ndim)) if axis is None else axis
     if not keepdims:
         g = np.expand_dims(g, axes)         # the summed axes back, with length 1 (negative ones too)
-    return np.broadcast_to(g, a.shape).copy()
+    return np.broadcast_to(g, a.shape)
     # END SOLUTION
 
 

@@ -73,10 +73,10 @@ def max_backward(g, a, out, axis, keepdims):  # noqa: F811
     return np.moveaxis(first.reshape(moved.shape), last, axes) * _kept(g, a, axis, keepdims)
 
 
-@mutant("2.12", kind="keepdims", why="out and g used as they are: without keepdims their reduced axes are missing")
+@mutant("2.12", kind="keepdims", why="out given its reduced axes back, but not g: without keepdims g is misaligned")
 def max_backward(g, a, out, axis, keepdims):  # noqa: F811
     axes = tuple(range(a.ndim)) if axis is None else axis
-    winners = a == out
+    winners = a == _kept(out, a, axis, keepdims)
     return winners * g / winners.sum(axis=axes, keepdims=True)
 
 

@@ -111,7 +111,7 @@ def _all_axes(axis, ndim: int) -> tuple:
 
 @dataclass(frozen=True)
 class Reduction:
-    """How to call one reduction's backward and name its mistakes."""
+    """One reduction: its forward (the engine's), and how its backward is called."""
     name: str                    # the engine's op: "sum", "mean" or "max"
     takes_out: bool = False      # max_backward(g, a, out, axis, keepdims) also gets the forward's result
 
@@ -124,7 +124,6 @@ class Reduction:
         if self.takes_out:
             return backward(g.copy(), a.copy(), self.out(a, axis, keepdims), axis, keepdims)
         return backward(g.copy(), a.copy(), axis, keepdims)
-
 
 
 SUM, MEAN, MAX = Reduction("sum"), Reduction("mean"), Reduction("max", takes_out=True)
@@ -155,6 +154,7 @@ def cross_entropy_op(logits: Tensor, targets, backward) -> Tensor:
     return Tensor.from_op(np.asarray(losses.sum() / len(z) if len(z) else np.nan), (logits,), "cross_entropy",
                           lambda g: (np.asarray(_ce_call(backward, g, z, targets)),))
 
+
 PROBE = _pattern((2, 3, 4))                  # 24 distinct values: no ties
 # (axis, keepdims): every form of axis, each with and without keepdims
 AXIS_FORMS = [(None, False), (None, True), (1, False), (1, True), ((0, 2), False), ((0, 2), True),
@@ -175,12 +175,12 @@ def _mean_count(got, expected, a, g) -> bool:
     return compare(got, expected * n / a.size).equal
 
 
-def _tie_kind(student, a, axis, keepdims) -> str | None:
+def _tie_kind(student, reference, a, axis, keepdims) -> str | None:
     """On a probe with tied maxima: 'ties' (each tied maximum got all of g), 'argmax' (one got it), or None."""
     axes = _all_axes(axis, a.ndim)
     g = _cotangent(MAX.out(a, axis, keepdims).shape)
     got, error = _attempt(MAX.call, student, g, a, axis, keepdims)
-    expected = MAX.call(engine.max_backward, g, a, axis, keepdims)
+    expected = MAX.call(reference, g, a, axis, keepdims)
     if error is not None:
         return "error"
     if compare(got, expected).equal:
@@ -209,7 +209,7 @@ def _reduction_kind(reduction: Reduction, student, reference) -> str:
             wrong.append((axis, keepdims, g, got, error, expected))
     if not wrong:
         for a, axis, keepdims in TIE_FORMS if reduction is MAX else ():
-            kind = _tie_kind(student, a, axis, keepdims)
+            kind = _tie_kind(student, reference, a, axis, keepdims)
             if kind:
                 return kind
         return "wrong"          # right at the probes: wrong only at the edge points
@@ -319,7 +319,7 @@ def test_mean_backward_for_every_form_of_axis(workbook):
 
 @exercise("2.11")
 def test_mean_backward_at_its_edge_points(workbook):
-    """mean_backward is right for empty arrays (the mean of nothing: an empty gradient), a 0-d array and huge gradients"""
+    """mean_backward is right for empty arrays (the mean of nothing has an empty gradient), a 0-d array, huge g"""
     _sum_or_mean_edges(workbook, MEAN)
 
 
@@ -408,7 +408,8 @@ def _matmul(workbook, a, b, g):
     def build():
         return (matmul_op(Tensor(a, requires_grad=True), Tensor(b, requires_grad=True), student) * Tensor(g)).sum()
     for name, x, y in (("a", got[0], expected[0]), ("b", got[1], expected[1])):
-        _expect_close(x, y, what=f"∂L/∂{name} of a @ b", inputs=inputs, kind=kind, diagnosis_of=lambda: explain(build))
+        _expect_close(x, y, what=f"∂L/∂{name} of a @ b", inputs=inputs, kind=kind,
+                      diagnosis_of=lambda: explain(build))
 
 
 @st.composite
