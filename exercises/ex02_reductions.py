@@ -52,7 +52,7 @@ def mean_backward(g, a, axis, keepdims):
 
 
 def max_backward(g, a, out, axis, keepdims):
-    """Exercise 2.12: max's backward, ties sharing the gradient.
+    """Exercise 2.12: max's backward.
 
     out = a.max(axis, keepdims).  Only the elements equal to their output's maximum moved it:
     ∂L/∂aᵢ = g / k where aᵢ is one of the k elements tied at that maximum, else 0.
@@ -73,7 +73,7 @@ def max_backward(g, a, out, axis, keepdims):
 
 
 def matmul_backward(g, a, b):
-    """Exercise 2.13: matmul's backward, for matrices and batches of them.
+    """Exercise 2.13: matmul's backward.
 
     out = a @ b.  For matrices (n×k)·(k×m):  ∂L/∂a = g · bᵀ  (n×k),  ∂L/∂b = aᵀ · g  (k×m).
     Batched operands (3-D and more) multiply matrix by matrix over the leading (batch)
