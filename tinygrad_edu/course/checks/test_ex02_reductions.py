@@ -55,32 +55,9 @@ def _raised(what: str, exc: BaseException, folder: Path, *, kind: str, expected,
                       kind=kind, expected=expected, inputs=inputs)
 
 
-class _DiagnosedWhenRead(CheckFailed):
-    """A CheckFailed whose diagnosis is computed when it is first read. While hypothesis shrinks an
-    input, every failing example raises one and only the last is shown: one diagnosis, not a hundred."""
-
-    def __init__(self, failed: CheckFailed, diagnosis_of):
-        self._diagnosis_of = diagnosis_of
-        super().__init__(failed.message, kind=failed.kind, expected=failed.expected, got=failed.got,
-                         max_diff=failed.max_diff, inputs=failed.inputs)
-
-    @property
-    def diagnosis(self) -> str:
-        if self._diagnosis is None:
-            self._diagnosis = self._diagnosis_of()
-        return self._diagnosis
-
-    @diagnosis.setter
-    def diagnosis(self, value: str) -> None:
-        self._diagnosis = value or None
-
-
 def _expect_close(got, expected, *, diagnosis_of, **kwargs):
-    """feedback.expect_close, with the engine's diagnosis made only for the failure that is shown."""
-    try:
-        expect_close(got, expected, **kwargs)
-    except CheckFailed as failed:
-        raise _DiagnosedWhenRead(failed, diagnosis_of) from None
+    """feedback.expect_close, with the engine's diagnosis (made only for the failure that is shown)."""
+    expect_close(got, expected, diagnosis_of=diagnosis_of, **kwargs)
 
 
 def _pattern(shape, seed: int = 0) -> np.ndarray:
