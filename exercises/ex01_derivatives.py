@@ -15,7 +15,7 @@ def central_difference(f, x, h=1e-5):
 
     f acts element-wise, like np.sin or lambda t: t ** 3: for an array x, return the array of the
     central differences at each of its elements (same shape as x); for a number x, a number.
-    f is called twice, on the whole array each time: no loop over elements.
+    No loop is needed: f works on the whole array at once.
 
     Hint: step both ways, by the h you are given, and divide by the distance between the two
     points, 2h. Mind the precedence: `/ 2 * h` divides by 2 and then *multiplies* by h.

@@ -66,7 +66,7 @@ def mul_backward(g, a, b):  # noqa: F811
 
 @mutant("2.3", kind="chain", why="the local derivatives b and a, without g")
 def mul_backward(g, a, b):  # noqa: F811
-    return unbroadcast(b * np.ones_like(a), a.shape), unbroadcast(a * np.ones_like(b), b.shape)
+    return b, a
 
 
 # ----- 2.4 div ---------------------------------------------------------------------------------
