@@ -95,7 +95,7 @@ def _grads(values) -> tuple:
     return tuple(None if v is None else np.asarray(v) for v in values)
 
 
-def binary_op(name: str, engine_op, backward, with_out: bool = False):
+def _binary_op(name: str, engine_op, backward, with_out: bool = False):
     """(a, b) ↦ the engine's forward, whose backward is the student's ``backward(g, a, b[, out]) -> (ga, gb)``."""
     def op(a, b):
         a, b = ops._operands(a, b)
@@ -110,7 +110,7 @@ def binary_op(name: str, engine_op, backward, with_out: bool = False):
     return op
 
 
-def unary_op(name: str, engine_op, backward):
+def _unary_op(name: str, engine_op, backward):
     """a ↦ the engine's forward, whose backward is the student's ``backward(g, a, out) -> ga``."""
     def op(a):
         with no_grad():
@@ -124,7 +124,7 @@ def unary_op(name: str, engine_op, backward):
     return op
 
 
-def reduction_op(name: str, engine_op, backward, with_out: bool = False):
+def _reduction_op(name: str, engine_op, backward, with_out: bool = False):
     """a.sum/mean/max(axis, keepdims) by the engine; its backward is the student's
     ``backward(g, a[, out], axis, keepdims)``."""
     def op(a, axis=None, keepdims=False):
@@ -140,7 +140,7 @@ def reduction_op(name: str, engine_op, backward, with_out: bool = False):
     return op
 
 
-def cross_entropy_op(backward):
+def _cross_entropy_op(backward):
     """nn.cross_entropy's forward (and its checks of the labels), the student's ``backward(g, logits, targets)``."""
     def cross_entropy(logits, labels):
         logits = logits if isinstance(logits, Tensor) else Tensor(logits)
@@ -161,18 +161,18 @@ def _reversed(op):
 
 # Where each op lives on Tensor, and how the student's backward is wrapped into an op.
 _TENSOR_OPS = {
-    "add": (("__add__", "__radd__"), lambda bw: binary_op("add", ops.add, bw)),
-    "mul": (("__mul__", "__rmul__"), lambda bw: binary_op("mul", ops.mul, bw)),
-    "div": (("__truediv__", "__rtruediv__"), lambda bw: binary_op("div", ops.div, bw)),
-    "pow": (("__pow__", "__rpow__"), lambda bw: binary_op("pow", ops.pow, bw, with_out=True)),
-    "matmul": (("__matmul__", "__rmatmul__"), lambda bw: binary_op("matmul", ops.matmul, bw)),
-    "exp": (("exp",), lambda bw: unary_op("exp", ops.exp, bw)),
-    "log": (("log",), lambda bw: unary_op("log", ops.log, bw)),
-    "tanh": (("tanh",), lambda bw: unary_op("tanh", ops.tanh, bw)),
-    "relu": (("relu",), lambda bw: unary_op("relu", ops.relu, bw)),
-    "sum": (("sum",), lambda bw: reduction_op("sum", ops.sum, bw)),
-    "mean": (("mean",), lambda bw: reduction_op("mean", ops.mean, bw)),
-    "max": (("max",), lambda bw: reduction_op("max", ops.max, bw, with_out=True)),
+    "add": (("__add__", "__radd__"), lambda bw: _binary_op("add", ops.add, bw)),
+    "mul": (("__mul__", "__rmul__"), lambda bw: _binary_op("mul", ops.mul, bw)),
+    "div": (("__truediv__", "__rtruediv__"), lambda bw: _binary_op("div", ops.div, bw)),
+    "pow": (("__pow__", "__rpow__"), lambda bw: _binary_op("pow", ops.pow, bw, with_out=True)),
+    "matmul": (("__matmul__", "__rmatmul__"), lambda bw: _binary_op("matmul", ops.matmul, bw)),
+    "exp": (("exp",), lambda bw: _unary_op("exp", ops.exp, bw)),
+    "log": (("log",), lambda bw: _unary_op("log", ops.log, bw)),
+    "tanh": (("tanh",), lambda bw: _unary_op("tanh", ops.tanh, bw)),
+    "relu": (("relu",), lambda bw: _unary_op("relu", ops.relu, bw)),
+    "sum": (("sum",), lambda bw: _reduction_op("sum", ops.sum, bw)),
+    "mean": (("mean",), lambda bw: _reduction_op("mean", ops.mean, bw)),
+    "max": (("max",), lambda bw: _reduction_op("max", ops.max, bw, with_out=True)),
 }
 
 
@@ -222,7 +222,7 @@ class Parts:
         """The training Loss with the student's cross-entropy backward, when it is that loss."""
         self.own_loss = loss.fn is nn.cross_entropy and self.has("cross_entropy_backward")
         if self.own_loss:
-            return dataclasses.replace(loss, fn=cross_entropy_op(self.get("cross_entropy_backward")))
+            return dataclasses.replace(loss, fn=_cross_entropy_op(self.get("cross_entropy_backward")))
         return loss
 
     def optimizer_class(self, engine_cls):
