@@ -520,3 +520,24 @@ def test_each_exercise_says_its_id_and_title_first(exercise_id):
     exercise = by_id()[exercise_id]
     obj = getattr(Workbook(ROOT / "exercises").module(exercise.file), exercise.name)
     assert obj.__doc__.splitlines()[0] == f"Exercise {exercise.id}: {exercise.title}."
+
+
+def test_edu_train_use_exercises_reports_a_divergence_an_error_and_a_stop(folder, checks_pass, monkeypatch):
+    diverged = invoke("train", "--use-exercises", folder, "--lr", "1000", "--epochs", 1)
+    assert diverged.exit_code == 1 and "training diverged; use a smaller learning rate" in diverged.output
+    _append(folder / "ex02_ops.py", "def relu_backward(g, a, out):\n    raise ValueError('too big')\n")
+    line = len((folder / "ex02_ops.py").read_text().splitlines())
+    failed = invoke("train", "--use-exercises", folder, "--epochs", 1)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert f"Error: training stopped: your code raised ValueError: too big (ex02_ops.py line {line})" in failed.output
+
+    def stop_at_step_5(history):
+        if history.steps == 5:
+            raise KeyboardInterrupt           # as Ctrl-C does, at a step boundary
+    monkeypatch.setattr("tinygrad_edu.cli.train.Progress.update", lambda self, history: stop_at_step_5(history))
+    (folder / "ex02_ops.py").write_text((ROOT / "exercises" / "ex02_ops.py").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    stopped = invoke("train", "--use-exercises", folder, "--epochs", 1)
+    assert stopped.exit_code == 130
+    assert "interrupted after step 5 (epoch 1, batch 5 of 12); nothing was saved (--use-exercises trains in " \
+           "memory)" in stopped.output
