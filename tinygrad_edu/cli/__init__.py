@@ -14,6 +14,7 @@ from . import _startup  # first: Ctrl-C while the rest loads is one line, not a 
 import click
 
 from .ablate import ablate_command, landscape_command
+from .course import course_group
 from .diagnose import diagnose_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
@@ -34,6 +35,7 @@ cli.add_command(ablate_command)
 cli.add_command(landscape_command)
 cli.add_command(graph_command)
 cli.add_command(diagnose_command)
+cli.add_command(course_group)
 
 
 def main() -> None:
