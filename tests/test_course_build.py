@@ -9,6 +9,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -510,13 +511,23 @@ def test_a_users_folder_is_never_replaced(mini_source, tmp_path):
             build_student(mini_source, inside, force=True)
 
 
-def test_an_edition_inside_the_source_is_not_built_into_itself(mini_source):
-    dest = mini_source / "build" / "student"
+def test_an_edition_inside_the_source_is_not_built_into_itself_nor_into_another(mini_source, tmp_path):
+    dest = mini_source / "tutorials" / "student"
     build_student(mini_source, dest)
     report = build_student(mini_source, dest, force=True)
-    assert not any(f.startswith("build/") for f in report.files) and not (dest / "build").exists()
+    assert not any(f.startswith("tutorials/student") for f in report.files)
+    assert not (dest / "tutorials" / "student").exists()
+    other = build_student(mini_source, tmp_path / "other")
+    assert other.files == report.files
     with pytest.raises(EditionUsageError, match=r"is itself a student edition"):
         build_student(dest, mini_source / "again")
+
+
+def test_two_builds_are_the_same_bytes(mini_source, tmp_path):
+    def tree(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    first, second = build_student(mini_source, tmp_path / "a"), build_student(mini_source, tmp_path / "b")
+    assert first.files == second.files and tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
 def test_a_manifest_exercise_whose_file_is_missing_is_an_error(mini_source, tmp_path):
@@ -579,6 +590,22 @@ def test_a_malformed_marker_exits_1_naming_file_and_line(mini_source, tmp_path):
                              f"block opened at line {begins[0]} (blocks do not nest); put '<!-- END SOLUTION -->' "
                              f"before this line\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stop_signal_ends_the_build_through_its_cleanup(mini_source, tmp_path, monkeypatch):
+    real = edition.write_sources
+
+    def then_a_signal(staging):
+        real(staging)
+        os.kill(os.getpid(), signal.SIGTERM)               # as `kill` would, half-way through the build
+    monkeypatch.setitem(edition.PARTS, "sources", then_a_signal)
+    before = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(cli, ["course", "build", "--student", str(tmp_path / "out"),
+                                      "--source", str(mini_source)])
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert result.output.startswith("edu course build: stopped by SIGTERM; ") and result.output.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]       # no DEST, no temporary folder
+    assert signal.getsignal(signal.SIGTERM) == before
 
 
 def test_the_installed_command_builds_from_the_repository_it_is_run_in(tmp_path):
