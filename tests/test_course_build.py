@@ -35,6 +35,13 @@ CHAPTERS = build.chapters(TUTORIALS)
 WORKBOOK_FILES = sorted(p for p in (ROOT / "exercises").glob("*.py"))
 
 
+def _count_markers(paths, marker):
+    return sum(line.strip() == marker for p in paths for line in p.read_text(encoding="utf-8").splitlines())
+
+
+SOLVED_FILES = [p for p in WORKBOOK_FILES if _count_markers([p], "# BEGIN SOLUTION")]
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The student edition of this repository, built once: (report, folder)."""
@@ -48,18 +55,11 @@ def mini_source(tmp_path):
     src = tmp_path / "src"
     (src / "tinygrad_edu" / "course").mkdir(parents=True)
     shutil.copy(ROOT / edition.MANIFEST_PATH, src / edition.MANIFEST_PATH)
-    (src / "exercises" / "mutants").mkdir(parents=True)
-    for path in WORKBOOK_FILES:
-        shutil.copy(path, src / "exercises" / path.name)
-    shutil.copy(ROOT / "exercises" / "mutants" / "ex02_ops.py", src / "exercises" / "mutants" / "ex02_ops.py")
+    shutil.copytree(ROOT / "exercises", src / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
     (src / "tutorials").mkdir()
     shutil.copy(CHAPTERS[0], src / "tutorials" / CHAPTERS[0].name)
     (src / "README.md").write_text("# A course\n")
     return src
-
-
-def _count_markers(paths, marker):
-    return sum(line.strip() == marker for p in paths for line in p.read_text(encoding="utf-8").splitlines())
 
 
 # ----- the markers ------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_the_workbook_solutions_are_stubs_at_their_indentation_and_every_file_co
     report, dest = built
     by_name = {(e.file, e.name): e for e in EXERCISES}
     stubs = 0
-    for source in WORKBOOK_FILES:
+    for source in SOLVED_FILES:
         instructor = source.read_text(encoding="utf-8").splitlines()
         student = (dest / "exercises" / source.name).read_text(encoding="utf-8").splitlines()
         tree = ast.parse("\n".join(instructor))
@@ -383,17 +383,17 @@ def test_every_exercise_of_the_built_workbook_is_not_attempted(built):
 def test_no_solution_line_remains_and_the_report_counts_what_was_removed(built):
     report, dest = built
     assert find_leaks(ROOT, dest) == []
-    chapters = _count_markers(CHAPTERS, "<!-- BEGIN SOLUTION -->")
+    chapters = _count_markers(CHAPTERS, "<details>")                 # every fold is a solution
     workbook = _count_markers(WORKBOOK_FILES, "# BEGIN SOLUTION")
-    files = sum(1 for p in WORKBOOK_FILES if _count_markers([p], "# BEGIN SOLUTION"))
-    assert chapters == 30 and len(report.chapters) == len(CHAPTERS) == 10
+    assert len(report.chapters) == len(CHAPTERS) == 10
     assert report.summary(shown_as="DIR") == (
-        f"wrote DIR: {workbook} solution{'s' * (workbook != 1)} removed from {files} workbook "
-        f"file{'s' * (files != 1)} and {chapters} from 10 chapters; no solution line remains")
+        f"wrote DIR: {workbook} solution{'s' * (workbook != 1)} removed from {len(SOLVED_FILES)} workbook "
+        f"file{'s' * (len(SOLVED_FILES) != 1)} and {chapters} from 10 chapters; no solution line remains")
     for chapter in CHAPTERS:
         text = (dest / "tutorials" / chapter.name).read_text(encoding="utf-8")
         assert "<details" not in text and "SOLUTION -->" not in text
-        assert text.count(edition.SOLUTION_REMOVED) == report.removed[f"tutorials/{chapter.name}"] == 3
+        assert text.count(edition.SOLUTION_REMOVED) == report.removed[f"tutorials/{chapter.name}"] == \
+            _count_markers([chapter], "<details>")
 
 
 def test_a_planted_solution_line_is_found(built, tmp_path):
@@ -401,7 +401,7 @@ def test_a_planted_solution_line_is_found(built, tmp_path):
     copy = tmp_path / "student"
     shutil.copytree(dest, copy)
     assert find_leaks(ROOT, copy) == []
-    workbook_text = WORKBOOK_FILES[0].read_text(encoding="utf-8")
+    workbook_text = SOLVED_FILES[0].read_text(encoding="utf-8")
     block = edition.python_blocks(workbook_text, "x.py")[0]
     solution_line = workbook_text.splitlines()[block.begin]          # the first line after BEGIN
     chapter_text = CHAPTERS[0].read_text(encoding="utf-8")
@@ -420,7 +420,7 @@ def test_a_planted_solution_line_is_found(built, tmp_path):
     assert [(leak.path, leak.line) for leak in leaks] == [
         ("README.md", readme_lines), ("docs/CONTRIBUTING.md", docs_lines), ("exercises/mutants/ex02_ops.py", 0)]
     assert leaks[1].text == edition.normalise(solution_line) and leaks[1].origin == \
-        f"exercises/{WORKBOOK_FILES[0].name}:{block.begin + 1}"
+        f"exercises/{SOLVED_FILES[0].name}:{block.begin + 1}"
     asserted_line = chapter_text.splitlines().index(asserted, fold.begin) + 1
     assert leaks[0].origin == f"tutorials/{CHAPTERS[0].name}:{asserted_line}"
 
@@ -456,7 +456,7 @@ def test_the_edition_holds_the_listed_paths_and_every_other_file_byte_for_byte(b
         assert (copy.stat().st_mode & 0o777) == (source.stat().st_mode & 0o777), relative
         if relative not in report.removed:
             assert copy.read_bytes() == source.read_bytes(), relative
-    assert set(report.removed) == {f"exercises/{p.name}" for p in WORKBOOK_FILES} | \
+    assert set(report.removed) == {f"exercises/{p.name}" for p in SOLVED_FILES} | \
         {f"tutorials/{p.name}" for p in CHAPTERS}
 
 
@@ -549,9 +549,9 @@ def test_the_command_writes_the_edition_and_prints_one_line(mini_source, tmp_pat
     dest = tmp_path / "student"
     result = CliRunner().invoke(cli, ["course", "build", "--student", str(dest), "--source", str(mini_source)])
     assert result.exit_code == 0, result.output
-    workbook = _count_markers(WORKBOOK_FILES, "# BEGIN SOLUTION")
+    workbook, folds = _count_markers(WORKBOOK_FILES, "# BEGIN SOLUTION"), _count_markers(CHAPTERS[:1], "<details>")
     assert result.output == (f"wrote {dest}: {workbook} solution{'s' * (workbook != 1)} removed from "
-                             f"{len(WORKBOOK_FILES)} workbook file{'s' * (len(WORKBOOK_FILES) != 1)} and 3 from "
+                             f"{len(SOLVED_FILES)} workbook file{'s' * (len(SOLVED_FILES) != 1)} and {folds} from "
                              f"1 chapter; no solution line remains\n")
     again = CliRunner().invoke(cli, ["course", "build", "--student", str(dest), "--source", str(mini_source),
                                      "--force"])
@@ -616,4 +616,4 @@ def test_the_installed_command_builds_from_the_repository_it_is_run_in(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"wrote {dest}: ") and done.stdout.endswith("; no solution line remains\n")
     assert done.stderr == "" and find_leaks(ROOT, dest) == []
-    assert (dest / "exercises" / WORKBOOK_FILES[0].name).read_text() != WORKBOOK_FILES[0].read_text()
+    assert (dest / "exercises" / SOLVED_FILES[0].name).read_text() != SOLVED_FILES[0].read_text()
