@@ -6,7 +6,6 @@ and show the hint meant for its kind of mistake.
 import numpy as np
 
 from tinygrad_edu.course.mutants import mutant
-from tinygrad_edu.course.reference.derivatives import central_difference as reference_central_difference
 
 
 @mutant("1.1", kind="forward", why="the forward difference (f(x + h) − f(x)) / h: first order only")
@@ -31,11 +30,6 @@ def central_difference(f, x, h=1e-5):  # noqa: F811
 def central_difference(f, x, h=1e-5):  # noqa: F811
     x = np.asarray(x, dtype=np.float64)
     return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
-
-
-# A mutant runs with this file's globals, not the workbook's: the 1.2 mutants below call the
-# reference central_difference, as the workbook's error_order does while 1.2 is checked.
-central_difference = reference_central_difference  # noqa: F811
 
 
 @mutant("1.2", kind="sign", why="the ratio upside down, err(h/2) / err(h): −p")

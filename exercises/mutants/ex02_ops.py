@@ -6,7 +6,6 @@ and show the hint meant for its kind of mistake.
 import numpy as np
 
 from tinygrad_edu.course.mutants import mutant
-from tinygrad_edu.course.reference.ops import unbroadcast as reference_unbroadcast
 
 
 # ----- 2.1 unbroadcast -----------------------------------------------------------------------
@@ -28,11 +27,6 @@ def unbroadcast(grad, shape):  # noqa: F811
     grad = grad.mean(axis=tuple(range(grad.ndim - len(shape))))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     return grad.mean(axis=stretched, keepdims=True)
-
-
-# A mutant runs with this file's globals, not the workbook's: the mutants below call the
-# reference unbroadcast, as the workbook's backwards do while their exercise is checked.
-unbroadcast = reference_unbroadcast  # noqa: F811
 
 
 # ----- 2.2 add ---------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The `edu` command line: thin click wrappers over the tinygrad_edu library.
 
 One module per group of commands: ``train`` (train, compare, optimizers), ``ablate``
-(ablate, landscape), ``graph``, ``diagnose`` and ``check`` (the workbook); ``_common`` holds
-what they share. Every command parses its options, calls the library and prints the result. Bad usage exits with status 2 and a
+(ablate, landscape), ``graph``, ``diagnose``, ``check`` (the workbook) and ``course`` (the
+student edition); ``_common`` holds what they share. Every command parses its options, calls
+the library and prints the result. Bad usage exits with status 2 and a
 one-line message (click.UsageError / click.BadParameter).
 
 It is installed as `edu`; `python -m tinygrad_edu` and `python cli.py` (in a checkout) run it too. All
@@ -14,6 +15,7 @@ import click
 
 from .ablate import ablate_command, landscape_command
 from .check import check_command
+from .course import course_group
 from .diagnose import diagnose_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
@@ -35,6 +37,7 @@ cli.add_command(landscape_command)
 cli.add_command(graph_command)
 cli.add_command(diagnose_command)
 cli.add_command(check_command)
+cli.add_command(course_group)
 
 
 def main() -> None:

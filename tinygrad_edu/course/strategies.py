@@ -1,12 +1,10 @@
-"""Hypothesis strategies for the checks: small arrays that shrink to readable failing inputs (and their settings)."""
+"""Hypothesis strategies for the checks: small arrays that shrink to readable failing inputs."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .checking import CHECK_SETTINGS
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4):
@@ -59,9 +57,3 @@ def binary_inputs(a_elements=None, b_elements=None):
     return broadcastable_shapes().flatmap(lambda s: st.tuples(
         hnp.arrays(np.float64, s[0], elements=a_elements), hnp.arrays(np.float64, s[1], elements=b_elements),
         arrays(s[2], -3.0, 3.0)))
-
-
-# The settings of every check: CHECK_SETTINGS without the explain phase, which re-runs a failing
-# check under a tracer to list the lines it ran. The feedback never shows that list, and tracing
-# the engine's diagnosis costs seconds per failing exercise.
-QUICK_SETTINGS = settings(CHECK_SETTINGS, phases=[p for p in CHECK_SETTINGS.phases if p is not Phase.explain])

@@ -15,8 +15,10 @@ attempted" (see ``not_attempted``). A workbook file that does not import makes i
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -63,6 +65,30 @@ def _import_error_line(exc: BaseException, path: Path) -> str:
     return f"{path.name}{f' line {line}' if line else ''}: {type(exc).__name__}: {first}".rstrip(": ")
 
 
+def _is_stub_body(body: list, exercise_id: str) -> bool:
+    """[docstring,] raise NotImplementedError("exercise ID: ...") and nothing else."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or not isinstance(body[0].exc, ast.Call):
+        return False
+    call = body[0].exc
+    return (isinstance(call.func, ast.Name) and call.func.id == "NotImplementedError" and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+            and call.args[0].value.startswith(f"{STUB_PREFIX}{exercise_id}:"))
+
+
+def _globals_of(obj) -> dict | None:
+    """The global namespace a function, or a class's methods, look names up in."""
+    if inspect.isfunction(obj):
+        return obj.__globals__
+    if inspect.isclass(obj):
+        for value in vars(obj).values():
+            if inspect.isfunction(value):
+                return value.__globals__
+    return None
+
+
 class Workbook:
     """A workbook folder, its modules imported on first use (each Workbook imports them afresh).
 
@@ -107,24 +133,51 @@ class Workbook:
         """Within this block, `student()` is exercise `exercise_id` and every other exercise is its reference."""
         exercise = self.exercises[exercise_id]
         own = self.module(exercise.file)
+        # The names to bind: in every workbook module, and in the module an override (a mutant) was written in.
+        namespaces = [vars(m) for m in self._modules.values()]
+        override_globals = _globals_of(self.overrides.get(exercise_id))
+        if override_globals is not None and all(ns is not override_globals for ns in namespaces):
+            namespaces.append(override_globals)
         saved = []
         for other in self.exercises.values():
-            module = self._modules.get(other.file) if other.file != exercise.file else own
-            if module is None or not hasattr(module, other.name):
-                continue
-            if other.id == exercise_id:
-                replacement = self.overrides.get(other.id, getattr(module, other.name))
-            else:
-                replacement = other.load_reference()
-            saved.append((module, other.name, getattr(module, other.name)))
-            setattr(module, other.name, replacement)
+            for ns in namespaces:
+                if other.name not in ns:
+                    continue
+                if other.id == exercise_id:
+                    if ns is not vars(own):
+                        continue
+                    replacement = self.overrides.get(other.id, ns[other.name])
+                else:
+                    replacement = other.load_reference()
+                saved.append((ns, other.name, ns[other.name]))
+                ns[other.name] = replacement
         previous, self._current = self._current, exercise
         try:
             yield self
         finally:
             self._current = previous
-            for module, name, value in reversed(saved):
-                setattr(module, name, value)
+            for ns, name, value in reversed(saved):
+                ns[name] = value
+
+    def is_stub(self, exercise_id: str) -> bool:
+        """Whether the exercise is still its stub (a function, or a method of its class, whose whole body is the
+        stub's raise), read from the source without running it: checking a stub then costs nothing, where
+        hypothesis would spend seconds trying to shrink its NotImplementedError."""
+        if exercise_id in self.overrides:
+            return False
+        exercise = self.exercises[exercise_id]
+        self.module(exercise.file)                      # a file that does not import says so first
+        try:
+            tree = ast.parse((self.folder / exercise.file).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            return False
+        definitions = [node for node in tree.body if getattr(node, "name", None) == exercise.name]
+        if not definitions:
+            return False
+        node = definitions[-1]
+        functions = [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+            [n for n in getattr(node, "body", []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return any(_is_stub_body(fn.body, exercise.id) for fn in functions)
 
     @property
     def exercise(self) -> Exercise:

@@ -7,9 +7,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_edu.course.checking import exercise
+from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
 from tinygrad_edu.course.feedback import compare, expect_close, kind_of
-from tinygrad_edu.course.strategies import QUICK_SETTINGS, arrays, floats
+from tinygrad_edu.course.strategies import arrays, floats
 
 
 def cube(t):
@@ -53,7 +53,7 @@ def _central(workbook, name, x, h, expected=None):
 
 
 @exercise("1.1")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(name=st.sampled_from(sorted(FUNCTIONS)), x=arrays(low=-3.0, high=3.0), h=floats(1e-4, 0.1))
 def test_central_difference_on_random_inputs(workbook, name, x, h):
     """central_difference(f, x, h) equals (f(x + h) − f(x − h)) / 2h on random arrays x and steps h"""
@@ -93,7 +93,7 @@ def _order(workbook, name, x, h, expected=None):
 
 
 @exercise("1.2")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(name=st.sampled_from(sorted(FUNCTIONS)), x=floats(-1.5, 1.5), h=floats(1e-3, 0.5))
 def test_error_order_on_random_inputs(workbook, name, x, h):
     """error_order(f, df, x, h) equals log2(err(h) / err(h/2)) for random x and h"""

@@ -12,9 +12,9 @@ from hypothesis import given
 
 from tinygrad_edu import Tensor
 from tinygrad_edu.course.adapters import binary_op, explain, unary_op
-from tinygrad_edu.course.checking import exercise
+from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
 from tinygrad_edu.course.feedback import CheckFailed, compare, expect_close, kind_of
-from tinygrad_edu.course.strategies import (QUICK_SETTINGS, array_and_cotangent, binary_inputs, floats, grad_and_shape,
+from tinygrad_edu.course.strategies import (array_and_cotangent, binary_inputs, floats, grad_and_shape,
                                             nonzero_floats)
 
 PROBE_A = np.array([[-1.5, -0.5, 0.25], [0.75, 1.25, 2.0]])
@@ -55,7 +55,7 @@ def _unbroadcast(workbook, grad, shape):
 
 
 @exercise("2.1")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(case=grad_and_shape())
 def test_unbroadcast_on_random_shapes(workbook, case):
     """unbroadcast(grad, shape) equals the engine's for random broadcast shapes"""
@@ -163,7 +163,7 @@ def _shape_cases(workbook, op: Binary, a_range, b_range):
 
 
 @exercise("2.2")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(abg=binary_inputs())
 def test_add_backward_on_random_inputs(workbook, abg):
     """add_backward(g, a, b) equals the engine's for random inputs of broadcastable shapes"""
@@ -177,7 +177,7 @@ def test_add_backward_gives_each_input_its_shape(workbook):
 
 
 @exercise("2.3")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(abg=binary_inputs())
 def test_mul_backward_on_random_inputs(workbook, abg):
     """mul_backward(g, a, b) equals the engine's for random inputs of broadcastable shapes"""
@@ -199,7 +199,7 @@ def test_mul_backward_at_its_edge_points(workbook):
 
 
 @exercise("2.4")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(abg=binary_inputs(b_elements=nonzero_floats(0.5, 5.0)))
 def test_div_backward_on_random_inputs(workbook, abg):
     """div_backward(g, a, b) equals the engine's for random inputs of broadcastable shapes (|b| ≥ 0.5)"""
@@ -225,7 +225,7 @@ def test_div_backward_at_its_edge_points(workbook):
 
 
 @exercise("2.5")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(abg=binary_inputs(a_elements=floats(0.1, 3.0), b_elements=floats(-3.0, 3.0)))
 def test_pow_backward_on_random_inputs(workbook, abg):
     """pow_backward(g, a, b, out) equals the engine's for random a > 0 and b, of broadcastable shapes"""
@@ -288,7 +288,7 @@ def _keeps_the_shape(workbook, name, forward, low, high, probe_a=PROBE_A):
 
 
 @exercise("2.6")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(ag=array_and_cotangent())
 def test_exp_backward_on_random_inputs(workbook, ag):
     """exp_backward(g, a, out) equals the engine's on random inputs"""
@@ -313,7 +313,7 @@ LOG_PROBE_A = np.abs(PROBE_A)
 
 
 @exercise("2.7")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(ag=array_and_cotangent(low=0.1, high=5.0))
 def test_log_backward_on_random_inputs(workbook, ag):
     """log_backward(g, a, out) equals the engine's on random inputs a > 0"""
@@ -336,7 +336,7 @@ def test_log_backward_keeps_the_shape(workbook):
 
 
 @exercise("2.8")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(ag=array_and_cotangent())
 def test_tanh_backward_on_random_inputs(workbook, ag):
     """tanh_backward(g, a, out) equals the engine's on random inputs"""
@@ -362,7 +362,7 @@ def relu_forward(x):
 
 
 @exercise("2.9")
-@QUICK_SETTINGS
+@CHECK_SETTINGS
 @given(ag=array_and_cotangent())
 def test_relu_backward_on_random_inputs(workbook, ag):
     """relu_backward(g, a, out) equals the engine's on random inputs"""
