@@ -6,7 +6,6 @@ and show the hint meant for its kind of mistake.
 import numpy as np
 
 from tinygrad_edu.course.mutants import mutant
-from tinygrad_edu.course.reference.engine import topological_order as reference_topological_order
 
 
 # ----- 2.15: topological_order ---------------------------------------------------------------------
@@ -90,12 +89,8 @@ def topological_order(root):  # noqa: F811
     return order
 
 
-# The mutants below call topological_order, as the workbook's backward and zero_grad do: bound to the
-# reference, as it is in the workbook while 2.16 and 2.17 are checked.
-topological_order = reference_topological_order  # noqa: F811
-
-
 # ----- 2.16: backward ------------------------------------------------------------------------------
+# (topological_order below is the engine's while 2.16 and 2.17 are checked: the workbook binds it here too)
 
 @mutant("2.16", kind="overwrite", why="inp.grad = g: a tensor used twice keeps only the last share")
 def backward(root):

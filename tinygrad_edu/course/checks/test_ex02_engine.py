@@ -91,25 +91,28 @@ def _order_problem(got, root):
     strangers = [x for x in got if not isinstance(x, Tensor)]
     if strangers:
         return "wrong", f"the list holds a {type(strangers[0]).__name__}, not only tensors"
-    counts = {}
-    for t in got:
-        counts[id(t)] = counts.get(id(t), 0) + 1
-    twice = next((t for t in got if counts[id(t)] > 1), None)
-    if twice is not None:
+    ids = [id(t) for t in got]
+    seen = set(ids)
+    if len(seen) < len(ids):
+        counts = {}
+        for i in ids:
+            counts[i] = counts.get(i, 0) + 1
+        twice = next(t for t in got if counts[id(t)] > 1)
         return "duplicate", f"{_label(twice)} is listed {counts[id(twice)]} times; list each tensor once"
     expected = root.topological_order()
     wanted = {id(t) for t in expected}
-    extra = next((t for t in got if id(t) not in wanted), None)
-    if extra is not None:
-        why = "does not require grad" if not extra.requires_grad else "is not in root's graph"
-        return "extra", f"{_label(extra)} {why}, but it is in your list"
-    missing = next((t for t in expected if id(t) not in counts), None)
-    if missing is not None:
+    if seen != wanted:
+        extra = next((t for t in got if id(t) not in wanted), None)
+        if extra is not None:
+            why = "does not require grad" if not extra.requires_grad else "is not in root's graph"
+            return "extra", f"{_label(extra)} {why}, but it is in your list"
+        missing = next(t for t in expected if id(t) not in seen)
         return "missing", f"{_label(missing)} requires grad and root depends on it, but it is missing"
-    position = {id(t): i for i, t in enumerate(got)}
+    position = dict(zip(ids, range(len(ids))))
     for t in got:
+        here = position[id(t)]
         for inp in t.inputs:
-            if inp.requires_grad and position[id(inp)] > position[id(t)]:
+            if inp.requires_grad and position[id(inp)] > here:
                 return "order", f"{_label(t)} comes before its input {_label(inp)}; inputs come first"
     return None
 
