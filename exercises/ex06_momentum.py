@@ -17,7 +17,7 @@ from tinygrad_edu.optim import (Hyperparameter, HyperparameterError, Optimizer, 
 
 
 class Momentum(Optimizer):
-    """Exercise 6.1: momentum with the learning rate inside the velocity.
+    """Exercise 6.1: momentum with the learning rate inside.
 
         m ← μ·m + η·∇L        (m starts at 0)
         w ← w − m
@@ -50,7 +50,7 @@ class Momentum(Optimizer):
 
 
 class TorchMomentum(Optimizer):
-    """Exercise 6.2: PyTorch's SGD with momentum, dampening and Nesterov.
+    """Exercise 6.2: PyTorch's momentum, dampening and Nesterov.
 
     torch.optim.SGD, line by line (λ weight_decay, μ momentum, τ dampening):
 
@@ -108,14 +108,13 @@ class TorchMomentum(Optimizer):
 
 
 class EMAMomentum(Optimizer):
-    """Exercise 6.3: momentum as an exponential moving average of the gradients.
+    """Exercise 6.3: momentum as an average of gradients.
 
-        v ← β·v + (1 − β)·∇L      (v starts at 0)
+        v ← β·v + (1 − β)·∇L      (v starts at 0: an exponential moving average of the gradients)
         w ← w − α·v
 
-    v is a weighted average of the gradients seen so far (its weights (1 − β)·β^(t−k) sum to
-    1 − βᵗ), so it has a gradient's size; α (``self.lr``) sets the step and β (``self.beta``)
-    how long the average remembers.
+    v is a weighted average of the gradients seen so far, so it has a gradient's size: α
+    (``self.lr``) sets the step, and β (``self.beta``) how long the average remembers.
     """
 
     cli_name = "ema-momentum"
@@ -141,10 +140,10 @@ class EMAMomentum(Optimizer):
 
 
 class HeavyBall(Optimizer):
-    """Exercise 6.4: a heavy ball rolling on the loss, from its mass, its friction and a time step.
+    """Exercise 6.4: the heavy ball from mass, friction and dt.
 
-    Newton's law for a ball of mass m at position x, pushed downhill by −∇L and slowed by a drag
-    −friction·v:   m·dv/dt = −∇L(x) − friction·v,   dx/dt = v.
+    A ball rolls on the loss surface. Newton's law for a ball of mass m at position x, pushed
+    downhill by −∇L and slowed by a drag −friction·v:   m·dv/dt = −∇L(x) − friction·v,   dx/dt = v.
     One time step dt of symplectic Euler (the new velocity moves the ball):
 
         v ← v + (dt/mass)·(−∇L − friction·v)      (v starts at 0)

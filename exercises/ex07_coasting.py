@@ -16,7 +16,7 @@ from tinygrad_edu.tensor import mark_changed
 
 
 class MomentumWithoutLR(Optimizer):
-    """Exercise 7.1: momentum whose learning rate is removed after k steps.
+    """Exercise 7.1: momentum whose learning rate is removed.
 
         steps 1 … k:   m ← μ·m + η·∇L;   w ← w − m        (exercise 6.1; k = self.warmup_steps)
         steps k + 1 …: m ← μ·m;          w ← w − m        (no learning rate, so no gradient)
@@ -67,10 +67,11 @@ class MomentumWithoutLR(Optimizer):
 
 
 def coast_distance(last_update, momentum, n):
-    """Exercise 7.2: how far the weights coast once the gradient is gone.
+    """Exercise 7.2: how far the weights coast.
 
-    Let Δw = w_k − w_{k−1} be the last step the gradient drove. Each later step is μ times the
-    one before it, Δw_{k+j} = μʲ·Δw, so n steps after the removal the weights have moved
+    Once the gradient is gone (exercise 7.1), let Δw = w_k − w_{k−1} be the last step it drove.
+    Each later step is μ times the one before it, Δw_{k+j} = μʲ·Δw, so n steps after the removal
+    the weights have moved
 
         w_{k+n} − w_k = Δw·(μ + μ² + … + μⁿ) = Δw·μ(1 − μⁿ)/(1 − μ)     (μ ≠ 1)
                                                 = n·Δw                    (μ = 1)

@@ -6,10 +6,10 @@ from tinygrad_edu.optim import Optimizer, learning_rate, unit_interval
 
 
 class Nesterov(Optimizer):
-    """Exercise 8.1: Nesterov's accelerated gradient.
+    """Exercise 8.1: Nesterov's momentum.
 
-    Sutskever et al.'s form takes the gradient at the look-ahead point w + μ·v, where momentum
-    alone would carry the weights:
+    Nesterov's accelerated gradient, in Sutskever et al.'s form, takes the gradient at the
+    look-ahead point w + μ·v, where momentum alone would carry the weights:
 
         v ← μ·v − η·∇L(w + μ·v)      (v starts at 0)
         w ← w + v

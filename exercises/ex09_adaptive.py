@@ -15,15 +15,16 @@ _BETAS = Hyperparameter("betas", tuple, "0 <= beta1 < 1 and 0 <= beta2 < 1",
 
 
 class RMSprop(Optimizer):
-    """Exercise 9.1: RMSprop, a step divided by the root mean square of recent gradients.
+    """Exercise 9.1: RMSprop.
+
+    A step divided by the root mean square of the recent gradients:
 
         s ← α·s + (1 − α)·∇L²          (a running mean of squared gradients; s starts at 0)
         w ← w − η·∇L / (√s + ε)
 
     A weight whose gradients are large takes small steps, and one whose gradients are small takes
-    large ones: under a steady gradient every weight moves by about η per step. ε keeps the
-    division finite where s is 0. (PyTorch's RMSprop can also add momentum and centre the average;
-    the engine's ``optim.RMSprop`` has both, this exercise neither.)
+    large ones. ε keeps the division finite where s is 0. (PyTorch's RMSprop can also add momentum
+    and centre the average; the engine's ``optim.RMSprop`` has both, this exercise neither.)
     """
 
     cli_name = "rmsprop"
@@ -51,7 +52,7 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Exercise 9.2: Adam, with its bias correction.
+    """Exercise 9.2: Adam with bias correction.
 
         g ← ∇L + λ·w                          (L2 weight decay, added to the gradient)
         t ← t + 1                             (this parameter's own count of steps)
@@ -60,9 +61,9 @@ class Adam(Optimizer):
         m̂ = m / (1 − β1ᵗ),   v̂ = v / (1 − β2ᵗ)
         w ← w − η·m̂ / (√v̂ + ε)
 
-    m and v start at 0, so for the first steps they are too small: after one step m = (1 − β1)·g,
-    a tenth of g at β1 = 0.9. Dividing by 1 − βᵗ undoes that (under a steady gradient, m̂ = g from
-    the first step on), and it fades as t grows. (``optim.Adam`` also has AMSGrad; not here.)
+    m and v start at 0, so for the first steps they are too small: after one step m = (1 − β1)·g.
+    Dividing by 1 − βᵗ undoes that, and matters less as t grows. (``optim.Adam`` also has AMSGrad;
+    not here.)
     """
 
     cli_name = "adam"
@@ -100,7 +101,9 @@ class Adam(Optimizer):
 
 
 class AdamW(Optimizer):
-    """Exercise 9.3: AdamW, Adam with decoupled weight decay.
+    """Exercise 9.3: AdamW's decoupled weight decay.
+
+    AdamW is Adam with its weight decay taken out of the gradient:
 
         w ← w·(1 − η·λ)                       (shrink the weights directly, first...)
         then exercise 9.2's step on ∇L alone   (...and leave the gradient alone: no λ·w in it)

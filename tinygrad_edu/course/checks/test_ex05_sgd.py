@@ -25,7 +25,8 @@ def _ignores_the_learning_rate(student) -> bool:
     return compare(updates(student, HYPER, PROBE), -np.array([step[0] for step in PROBE.grads])).equal
 
 
-MISTAKES = Mistakes(PlainSGD, HYPER, asked="sgd", when_wrong=(("no-lr", _ignores_the_learning_rate),))
+MISTAKES = Mistakes(PlainSGD, HYPER, asked="sgd", when_wrong=(("no-lr", _ignores_the_learning_rate),),
+                    unregistered=("no-lr",))
 
 
 def _by_hand(hyper, run):

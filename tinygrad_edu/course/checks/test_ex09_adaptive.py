@@ -43,7 +43,7 @@ RMS_MISTAKES = Mistakes(reference.RMSprop, RMS, asked="rmsprop", when_wrong=(
     ("no-sqrt", _scale_sensitive),
 ), elsewhere=(
     ("eps", _wrong_for_tiny_gradients, RMS),
-))
+), unregistered=("no-sqrt", "eps"))
 
 
 def _rms_by_hand(hyper, run):
@@ -101,7 +101,7 @@ def _swapped(s) -> bool:
 ADAM_MISTAKES = Mistakes(reference.Adam, ADAM, asked="adam", when_wrong=(
     ("no-bias-correction", lambda s: first_update_ratio(s, ADAM, reference.Adam, (1 - 0.8) / math.sqrt(1 - 0.95))),
     ("ema-swapped", _swapped),
-))
+), unregistered=("no-bias-correction", "ema-swapped"))
 ADAM_BY_HAND = {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1}
 
 
@@ -166,7 +166,7 @@ ADAMW_MISTAKES = Mistakes(reference.AdamW, ADAMW, asked="adamw", when_wrong=(
                                               run=CONSTANT_LR_PROBE)),
     ("no-bias-correction", lambda s: first_update_ratio(s, {**ADAMW, "weight_decay": 0.0}, reference.AdamW,
                                                         (1 - 0.8) / math.sqrt(1 - 0.95))),
-))
+), unregistered=("decay-without-lr", "no-bias-correction"))
 ADAMW_BY_HAND = {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.5}
 
 

@@ -14,11 +14,14 @@ engine's class does, the reference here is that class with the extra hyperparame
 A check drives an optimizer through a ``Run``: each parameter's start, its gradient at every step
 (None: no gradient that step, so step() skips it) and the learning rate of every step (a
 schedule). ``trajectory`` returns the weights after each step, computed by whatever class it is
-given: the student's, or the engine's.
+given: the student's, or the engine's. ``expect_by_hand`` and ``expect_same_run`` raise the
+CheckFailed a student reads, its kind of mistake named by ``Mistakes`` on fixed probe runs
+(comparisons with the engine's classes in other forms, then ``optim.identify``'s sentence).
 """
 from __future__ import annotations
 
 import math
+import re
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -111,10 +114,6 @@ class Run:
     grads: tuple
     lr_factors: tuple = ()
 
-    @property
-    def steps(self) -> int:
-        return len(self.grads)
-
     def factor(self, t: int) -> float:
         """The learning rate's factor at step t (1-based)."""
         return self.lr_factors[t - 1] if t - 1 < len(self.lr_factors) else 1.0
@@ -177,6 +176,46 @@ CONSTANT_LR_PROBE = probe_run(change_after=8)
 TWO_PARAMETER_PROBE = probe_run(params=2, skipped=((1, 1), (3, 0)))
 
 
+EDGE_GRADIENTS = np.array([0.0, 1e-300, -1e-10, 1e-4, -1.0, 1e100])   # zero, tiny, ordinary, huge
+
+
+def edge_run() -> Run:
+    """One weight vector for four steps: gradients at the edge points (zero, tiny, huge), the same reversed and
+    negated, all zeros, and the first again; the learning rate halves after step 2."""
+    grads = [EDGE_GRADIENTS, -EDGE_GRADIENTS[::-1], np.zeros(EDGE_GRADIENTS.size), EDGE_GRADIENTS]
+    return Run((np.linspace(-1, 1, EDGE_GRADIENTS.size),), tuple((g,) for g in grads), (1.0, 1.0, 0.5, 0.5))
+
+
+def shapes_run() -> Run:
+    """Three parameters of shapes (2, 3), (4,) and (0,) for 3 steps; the second has no gradient at step 2."""
+    rng = np.random.default_rng(7)
+    shapes = [(2, 3), (4,), (0,)]
+    start = tuple(rng.uniform(-1, 1, s) for s in shapes)
+    grads = tuple(tuple(None if (t, i) == (2, 1) else rng.uniform(-2, 2, s) for i, s in enumerate(shapes))
+                  for t in (1, 2, 3))
+    return Run(start, grads, (1.0, 0.5, 0.5))
+
+
+def random_runs(max_params: int = 3, max_steps: int = 6, low: float = -5.0, high: float = 5.0):
+    """A hypothesis strategy of Runs: 1 to `max_params` parameters of one random shape, 1 to `max_steps`
+    steps, gradients in [low, high], and a schedule that halves, quarters or doubles the learning rate.
+
+    It belongs with ``course.strategies``; it is here until it moves there. Hypothesis is imported
+    on the first call, not with this module: the references are used without the test tools too.
+    """
+    from hypothesis import strategies as st        # (see the docstring)
+    from ..strategies import arrays, shapes
+
+    @st.composite
+    def run(draw):
+        shape = draw(shapes(min_dims=1, max_dims=2, max_side=3))
+        n, steps = draw(st.integers(1, max_params)), draw(st.integers(1, max_steps))
+        values = draw(arrays((steps + 1, n) + tuple(shape), low, high))   # one draw: quick to make and to shrink
+        factors = draw(st.lists(st.sampled_from((1.0, 0.5, 0.25, 2.0)), min_size=steps, max_size=steps))
+        return Run(tuple(values[0]), tuple(tuple(step) for step in values[1:]), tuple(factors))
+    return run()
+
+
 def same_steps(student, hyper: dict, other, other_hyper: dict | None = None, run: Run = PROBE) -> bool:
     """Whether `student` built with `hyper` makes the same updates on `run` as `other` built with `other_hyper`."""
     return compare(updates(student, hyper, run), updates(other, hyper if other_hyper is None else other_hyper,
@@ -195,12 +234,15 @@ class Mistakes:
     elsewhere: (kind, test, hyperparameters) triples tried when they agree there (the mistake shows
     in another run, or with other hyperparameters, with which identify then runs the class).
     A test is a function of the student's class that is True when the kind fits.
+    unregistered: the kinds no registered optimizer makes, for which identify is not asked (it
+    would find no exact match, and it takes longer than the checks).
     """
     reference: type
     hyper: dict
     asked: str
     when_wrong: tuple = ()
     elsewhere: tuple = ()
+    unregistered: tuple = ()
 
     def kind(self, student) -> tuple:
         """(kind, the hyperparameters that show it)."""
@@ -229,7 +271,8 @@ class Mistakes:
         cache = _EXPLAINED.setdefault(student, {})
         if id(self) not in cache:
             kind, hyper = self.kind(student)
-            quiet = kind in ("nan", "not-in-place", "per-parameter")    # identify drives one parameter: no help there
+            # identify drives one parameter (no help with per-parameter) in a descent (none goes uphill)
+            quiet = kind in ("nan", "not-in-place", "per-parameter", "sign") + self.unregistered
             cache[id(self)] = (kind, "" if quiet else diagnosis(student, self.asked, hyper))
         return cache[id(self)]
 
@@ -246,8 +289,8 @@ _EXPLAINED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def diagnosis(student, asked: str, hyper: dict) -> str:
     """identify's sentence on the student's class, when it matches a registered optimizer exactly ('' otherwise).
 
-    identify drives the class for 2 × 24 steps and fits every registered optimizer (a few tenths
-    of a second), so the checks call it once a check has failed, and once per class.
+    identify drives the class through two runs and fits every registered optimizer to them, which
+    takes longer than a check: the checks call it once a check has failed, and once per class.
     """
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -257,7 +300,7 @@ def diagnosis(student, asked: str, hyper: dict) -> str:
         return ""
     if not match.exact:
         return ""
-    text = f"What your class does on a test problem (optim.identify): {match.sentence}"
+    text = f"What your class does on a test problem (optim.identify): {_without_round_off(match.sentence)}"
     fitted = {h.name: h.default for h in optim.get(match.name).hyperparameters() if h.default is not optim.REQUIRED}
     fitted.update(match.hyperparameters)
     differ = [k for k in hyper if k in fitted and not _near(fitted[k], hyper[k])]
@@ -267,6 +310,15 @@ def diagnosis(student, asked: str, hyper: dict) -> str:
         text += (" But with " + ", ".join(f"{k}={_number(fitted[k])}" for k in differ) +
                  ", where your class was built with " + ", ".join(f"{k}={_number(hyper[k])}" for k in differ) + ".")
     return text
+
+
+_ROUND_OFF = re.compile(r"(?<==)-?\d+(?:\.\d+)?e-(?:1[3-9]|[2-9]\d|\d{3,})\b")
+
+
+def _without_round_off(sentence: str) -> str:
+    """identify's sentence with fitted values below 1e-12 written 0: least squares leaves a 0 at 1e-16 or
+    1e-18, and which of those depends on the BLAS kernel (no printed number may)."""
+    return _ROUND_OFF.sub("0", sentence)
 
 
 def _near(a, b) -> bool:
@@ -349,46 +401,7 @@ def _digits_apart(a: float, b: float) -> int:
     return 17
 
 
-def random_runs(max_params: int = 3, max_steps: int = 6, low: float = -5.0, high: float = 5.0):
-    """A hypothesis strategy of Runs: 1 to `max_params` parameters of one random shape, 1 to `max_steps`
-    steps, gradients in [low, high], and a schedule that halves, quarters or doubles the learning rate.
-
-    It belongs with ``course.strategies``; it is here until it moves there. Hypothesis is imported
-    on the first call, not with this module: the references are used without the test tools too.
-    """
-    from hypothesis import strategies as st        # (see the docstring)
-    from ..strategies import arrays, shapes
-
-    @st.composite
-    def run(draw):
-        shape = draw(shapes(min_dims=1, max_dims=2, max_side=3))
-        n, steps = draw(st.integers(1, max_params)), draw(st.integers(1, max_steps))
-        values = draw(arrays((steps + 1, n) + tuple(shape), low, high))   # one draw: quick to make and to shrink
-        factors = draw(st.lists(st.sampled_from((1.0, 0.5, 0.25, 2.0)), min_size=steps, max_size=steps))
-        return Run(tuple(values[0]), tuple(tuple(step) for step in values[1:]), tuple(factors))
-    return run()
-
-
 def term(x: float) -> str:
     """A number as a term in a worked formula: 6 significant digits, in parentheses when negative."""
     text = f"{x:.6g}"
     return f"({text})" if x < 0 else text
-
-
-EDGE_GRADIENTS = np.array([0.0, 1e-300, -1e-10, 1e-4, -1.0, 1e100])   # zero, tiny, ordinary, huge
-
-
-def edge_run(steps: int = 4) -> Run:
-    """One weight vector, its gradients at the edge points: zero, tiny (1e-300, 1e-10), huge (1e100), then all 0."""
-    grads = [EDGE_GRADIENTS, -EDGE_GRADIENTS[::-1], np.zeros(EDGE_GRADIENTS.size), EDGE_GRADIENTS]
-    return Run((np.linspace(-1, 1, EDGE_GRADIENTS.size),), tuple((g,) for g in grads[:steps]), (1.0, 1.0, 0.5, 0.5))
-
-
-def shapes_run() -> Run:
-    """Three parameters of shapes (2, 3), (4,) and (0,) for 3 steps; the second has no gradient at step 2."""
-    rng = np.random.default_rng(7)
-    shapes = [(2, 3), (4,), (0,)]
-    start = tuple(rng.uniform(-1, 1, s) for s in shapes)
-    grads = tuple(tuple(None if (t, i) == (2, 1) else rng.uniform(-2, 2, s) for i, s in enumerate(shapes))
-                  for t in (1, 2, 3))
-    return Run(start, grads, (1.0, 0.5, 0.5))
