@@ -26,6 +26,15 @@ class Momentum(given.Momentum):
         w -= self.lr * b
 
 
+@mutant("6.1", kind="lr-outside", why="exercise 6.3's average v ← μ·v + (1 − μ)·g, then w ← w − η·v: η outside again")
+class Momentum(given.Momentum):  # noqa: F811  (each mutant is a separate wrong answer)
+    def update(self, w, g, state):
+        v = self.buffer(state, "momentum_buffer", w)
+        v *= self.momentum
+        v += (1 - self.momentum) * g
+        w -= self.lr * v
+
+
 @mutant("6.1", kind="no-memory", why="m = μ·m + η·g rebinds a new array: the velocity in state stays 0")
 class Momentum(given.Momentum):  # noqa: F811  (each mutant is a separate wrong answer)
     def update(self, w, g, state):

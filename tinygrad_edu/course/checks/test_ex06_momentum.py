@@ -28,7 +28,7 @@ MOMENTUM = {"lr": 0.1, "momentum": 0.9}
 MOMENTUM_MISTAKES = Mistakes(optim.Momentum, MOMENTUM, asked="momentum", when_wrong=(
     ("lr-outside", lambda s: same_steps(s, MOMENTUM, optim.SGD)),
     ("no-memory", lambda s: same_steps(s, MOMENTUM, PlainSGD, {"lr": MOMENTUM["lr"]})),
-))
+), forms={"sgd": "lr-outside", "ema-momentum": "lr-outside"})
 
 
 def _momentum_by_hand(hyper, run):
@@ -88,7 +88,7 @@ def _first_step_differs(s) -> bool:
 
 TORCH_MISTAKES = Mistakes(optim.SGD, TORCH, asked="sgd", when_wrong=(
     ("lr-inside", lambda s: same_steps(s, TORCH, optim.Momentum)),
-), elsewhere=(
+), forms={"momentum": "lr-inside"}, elsewhere=(
     ("first-step", lambda s: _differs(DAMPENED)(s) and _first_step_differs(s), DAMPENED),
     ("dampening", _differs(DAMPENED), DAMPENED),
     ("nesterov", _differs(NESTEROV), NESTEROV),

@@ -39,7 +39,7 @@ COAST_MISTAKES = Mistakes(optim.MomentumWithoutLR, COAST, asked="momentum-no-lr"
     ("off-by-one", lambda s: any(same_steps(s, COAST, optim.MomentumWithoutLR, {**COAST, "warmup_steps": k})
                                  for k in (2, 4))),
     ("stops", _stops_after_the_removal),
-), unregistered=("stops",))
+), forms={"momentum": "still-driven", "sgd": "still-driven"}, unregistered=("stops",))
 COAST_BY_HAND = {"lr": 0.1, "momentum": 0.5, "warmup_steps": 2}
 COAST_RUN = Run((np.array([1.0]),), tuple((np.array([g]),) for g in (0.5, -0.25, 1.0, 2.0)), (1.0, 0.5, 0.5, 0.5))
 

@@ -17,7 +17,7 @@ MISTAKES = Mistakes(optim.Nesterov, NESTEROV, asked="nesterov", when_wrong=(
     ("no-look-ahead", lambda s: same_steps(s, NESTEROV, optim.Momentum)),
     ("lr-outside", lambda s: same_steps(s, NESTEROV, optim.SGD, {**NESTEROV, "nesterov": True})),
     ("missing-gradient", lambda s: same_steps(s, NESTEROV, optim.Momentum, {"lr": 0.1 * 0.9, "momentum": 0.9})),
-))
+), forms={"momentum": "no-look-ahead", "sgd": "lr-outside"})
 BY_HAND = Run((np.array([1.0]),), ((np.array([0.5]),), (np.array([-0.25]),), (np.array([1.0]),)), (1.0, 1.0, 0.5))
 
 

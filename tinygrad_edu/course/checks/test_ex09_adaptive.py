@@ -166,7 +166,7 @@ ADAMW_MISTAKES = Mistakes(reference.AdamW, ADAMW, asked="adamw", when_wrong=(
                                               run=CONSTANT_LR_PROBE)),
     ("no-bias-correction", lambda s: first_update_ratio(s, {**ADAMW, "weight_decay": 0.0}, reference.AdamW,
                                                         (1 - 0.8) / math.sqrt(1 - 0.95))),
-), unregistered=("decay-without-lr", "no-bias-correction"))
+), forms={"adam": "l2"}, unregistered=("decay-without-lr", "no-bias-correction"))
 ADAMW_BY_HAND = {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.5}
 
 

@@ -24,7 +24,7 @@ import math
 import re
 import warnings
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -234,6 +234,8 @@ class Mistakes:
     elsewhere: (kind, test, hyperparameters) triples tried when they agree there (the mistake shows
     in another run, or with other hyperparameters, with which identify then runs the class).
     A test is a function of the student's class that is True when the kind fits.
+    forms: registry name → kind, for a class that identify finds to be exactly another registered
+    optimizer (its hyperparameters fitted) when no test fits.
     unregistered: the kinds no registered optimizer makes, for which identify is not asked (it
     would find no exact match, and it takes longer than the checks).
     """
@@ -242,6 +244,7 @@ class Mistakes:
     asked: str
     when_wrong: tuple = ()
     elsewhere: tuple = ()
+    forms: dict = field(default_factory=dict)
     unregistered: tuple = ()
 
     def kind(self, student) -> tuple:
@@ -264,6 +267,9 @@ class Mistakes:
         for kind, test in self.when_wrong:
             if test(student):
                 return kind, self.hyper
+        match = identified(student, self.asked, self.hyper) if self.forms else None
+        if match is not None and match.exact and match.name in self.forms:
+            return self.forms[match.name], self.hyper
         return kind_of(got, expected), self.hyper
 
     def explain(self, student) -> tuple:
@@ -284,21 +290,31 @@ def first_update_ratio(student, hyper: dict, reference, ratio: float) -> bool:
 
 
 _EXPLAINED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_IDENTIFIED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def diagnosis(student, asked: str, hyper: dict) -> str:
-    """identify's sentence on the student's class, when it matches a registered optimizer exactly ('' otherwise).
+def identified(student, asked: str, hyper: dict):
+    """``optim.identify``'s Match for the student's class built with `hyper` (once per class), or None.
 
     identify drives the class through two runs and fits every registered optimizer to them, which
     takes longer than a check: the checks call it once a check has failed, and once per class.
     """
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")      # its candidates' own warnings (a fitted momentum >= 1)
-            match = optim.identify(student, asked=asked, **hyper)
-    except (ValueError, ArithmeticError):        # it cannot build or fit this class: no sentence, the kind stays
-        return ""
-    if not match.exact:
+    cache = _IDENTIFIED.setdefault(student, {})
+    key = (asked, repr(sorted(hyper.items())))
+    if key not in cache:
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")      # its candidates' own warnings (a fitted momentum >= 1)
+                cache[key] = optim.identify(student, asked=asked, **hyper)
+        except (ValueError, ArithmeticError):        # it cannot build or fit this class: no match, the kind stays
+            cache[key] = None
+    return cache[key]
+
+
+def diagnosis(student, asked: str, hyper: dict) -> str:
+    """identify's sentence on the student's class, when it matches a registered optimizer exactly ('' otherwise)."""
+    match = identified(student, asked, hyper)
+    if match is None or not match.exact:
         return ""
     text = f"What your class does on a test problem (optim.identify): {_without_round_off(match.sentence)}"
     fitted = {h.name: h.default for h in optim.get(match.name).hyperparameters() if h.default is not optim.REQUIRED}
