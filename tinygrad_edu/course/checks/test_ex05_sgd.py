@@ -7,15 +7,13 @@ different shapes, and gradients at the edge points. The kind of mistake, which p
 is named on fixed probe runs (``Mistakes``), not on the failing input.
 """
 import numpy as np
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
 from tinygrad_edu.course.feedback import compare
 from tinygrad_edu.course.reference.optimizers import (PROBE, Mistakes, PlainSGD, Run, edge_run, expect_by_hand,
                                                       expect_same_run, random_runs, shapes_run, term, updates)
 
-# CHECK_SETTINGS without hypothesis's explain phase, which would take most of a failing check's time.
-SETTINGS = settings(CHECK_SETTINGS, phases=[phase for phase in Phase if phase != Phase.explain])
 HYPER = {"lr": 0.1}
 BY_HAND = Run((np.array([1.0]),), ((np.array([0.5]),), (np.array([-0.25]),), (np.array([1.0]),)), (1.0, 1.0, 0.5))
 
@@ -47,7 +45,7 @@ def test_sgd_first_steps_by_hand(workbook):
 
 
 @exercise("5.1")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=st.sampled_from((0.1, 0.5, 0.01, 1.0, 0.003)))
 def test_sgd_matches_the_engine_on_random_runs(workbook, run, lr):
     """SGD takes the engine's steps on random gradients, shapes and learning-rate schedules"""

@@ -5,7 +5,7 @@ a constant learning rate the first three forms are one algorithm, and only a cha
 velocity with η inside from one with η outside.
 """
 import numpy as np
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from tinygrad_edu import optim
 from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
@@ -14,8 +14,6 @@ from tinygrad_edu.course.reference.optimizers import (CONSTANT_LR_PROBE, Mistake
                                                       expect_by_hand, expect_same_run, random_runs, same_steps,
                                                       shapes_run, term, updates)
 
-# CHECK_SETTINGS without hypothesis's explain phase, which would take most of a failing check's time.
-SETTINGS = settings(CHECK_SETTINGS, phases=[phase for phase in Phase if phase != Phase.explain])
 BY_HAND = Run((np.array([1.0]),), ((np.array([0.5]),), (np.array([-0.25]),), (np.array([1.0]),)), (1.0, 1.0, 0.5))
 # Hyperparameters from a few values each: a failing run shrinks quickly, to values a student reads at a glance.
 LRS = st.sampled_from((0.1, 0.5, 0.01, 1.0, 0.003))
@@ -49,7 +47,7 @@ def test_momentum_first_steps_by_hand(workbook):
 
 
 @exercise("6.1")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=LRS, momentum=MEMORY)
 def test_momentum_matches_the_engine_on_random_runs(workbook, run, lr, momentum):
     """Momentum takes the engine's steps on random gradients, shapes and learning-rate schedules"""
@@ -125,7 +123,7 @@ def test_torch_momentum_first_steps_by_hand(workbook):
 
 
 @exercise("6.2")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=LRS, momentum=MEMORY, dampening=st.sampled_from((0.0, 0.5, 1.0, 0.1)),
        weight_decay=st.sampled_from((0.0, 0.1, 1.0)), nesterov=st.booleans())
 def test_torch_momentum_matches_the_engine_on_random_runs(workbook, run, lr, momentum, dampening, weight_decay,
@@ -177,7 +175,7 @@ def test_ema_momentum_first_steps_by_hand(workbook):
 
 
 @exercise("6.3")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=LRS, beta=MEMORY)
 def test_ema_momentum_matches_the_engine_on_random_runs(workbook, run, lr, beta):
     """EMAMomentum takes the engine's steps on random gradients, shapes and learning-rate schedules"""
@@ -234,7 +232,7 @@ def test_heavy_ball_first_steps_by_hand(workbook):
 
 
 @exercise("6.4")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), mass=st.sampled_from((1.0, 2.0, 0.5, 10.0)), friction=st.sampled_from((1.0, 0.0, 0.3, 4.0)),
        dt=st.sampled_from((0.1, 0.5, 0.01, 1.0)))
 def test_heavy_ball_matches_the_engine_on_random_runs(workbook, run, mass, friction, dt):

@@ -8,7 +8,7 @@ import math
 import warnings
 
 import numpy as np
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from tinygrad_edu import Tensor, optim
 from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
@@ -18,8 +18,6 @@ from tinygrad_edu.course.reference.optimizers import (PROBE, Mistakes, Run, coas
                                                       updates)
 from tinygrad_edu.course.strategies import arrays, shapes
 
-# CHECK_SETTINGS without hypothesis's explain phase, which would take most of a failing check's time.
-SETTINGS = settings(CHECK_SETTINGS, phases=[phase for phase in Phase if phase != Phase.explain])
 
 
 # ----- 7.1 MomentumWithoutLR ---------------------------------------------------------------------
@@ -68,7 +66,7 @@ def test_coasting_first_steps_by_hand(workbook):
 
 
 @exercise("7.1")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=st.sampled_from((0.1, 0.5, 0.01, 1.0)),
        momentum=st.sampled_from((0.9, 0.0, 0.5, 1.0, 0.99, 1.05)), warmup_steps=st.sampled_from((1, 0, 2, 3, 5)))
 def test_coasting_matches_the_engine_on_random_runs(workbook, run, lr, momentum, warmup_steps):
@@ -148,7 +146,7 @@ def _expect_coast(student, last, momentum, n, expected, what):
 
 
 @exercise("7.2")
-@SETTINGS
+@CHECK_SETTINGS
 @given(shape=shapes(min_dims=1, max_dims=2, max_side=3), data=st.data(),
        momentum=st.sampled_from((0.9, 0.5, 0.0, 1.0, 0.99, 1.1)), k=st.integers(1, 3), n=st.integers(0, 40))
 def test_coast_distance_matches_the_engine(workbook, shape, data, momentum, k, n):

@@ -3,15 +3,13 @@
 The pattern is exercise 5.1's (test_ex05_sgd.py).
 """
 import numpy as np
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from tinygrad_edu import optim
 from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
 from tinygrad_edu.course.reference.optimizers import (Mistakes, Run, edge_run, expect_by_hand, expect_same_run,
                                                       random_runs, same_steps, shapes_run, term)
 
-# CHECK_SETTINGS without hypothesis's explain phase, which would take most of a failing check's time.
-SETTINGS = settings(CHECK_SETTINGS, phases=[phase for phase in Phase if phase != Phase.explain])
 NESTEROV = {"lr": 0.1, "momentum": 0.9}
 MISTAKES = Mistakes(optim.Nesterov, NESTEROV, asked="nesterov", when_wrong=(
     ("no-look-ahead", lambda s: same_steps(s, NESTEROV, optim.Momentum)),
@@ -40,7 +38,7 @@ def test_nesterov_first_steps_by_hand(workbook):
 
 
 @exercise("8.1")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=st.sampled_from((0.1, 0.5, 0.01, 1.0, 0.003)),
        momentum=st.sampled_from((0.9, 0.0, 0.5, 0.99, 0.3)))
 def test_nesterov_matches_the_engine_on_random_runs(workbook, run, lr, momentum):

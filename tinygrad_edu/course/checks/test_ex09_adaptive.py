@@ -6,7 +6,7 @@ where the gradients are tiny, and a squared gradient of 1e100 is 1e200.
 import math
 
 import numpy as np
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
 from tinygrad_edu.course.feedback import compare
@@ -15,8 +15,6 @@ from tinygrad_edu.course.reference.optimizers import (CONSTANT_LR_PROBE, PROBE, 
                                                       expect_by_hand, expect_same_run, first_update_ratio, random_runs,
                                                       same_steps, shapes_run, term, updates)
 
-# CHECK_SETTINGS without hypothesis's explain phase, which would take most of a failing check's time.
-SETTINGS = settings(CHECK_SETTINGS, phases=[phase for phase in Phase if phase != Phase.explain])
 BY_HAND = Run((np.array([1.0]),), ((np.array([0.5]),), (np.array([-0.25]),), (np.array([1.0]),)), (1.0, 1.0, 0.5))
 LRS = st.sampled_from((0.01, 0.1, 0.001, 0.5))
 DECAYS = st.sampled_from((0.9, 0.0, 0.5, 0.999, 0.99))      # α, β1, β2
@@ -66,7 +64,7 @@ def test_rmsprop_first_steps_by_hand(workbook):
 
 
 @exercise("9.1")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=LRS, alpha=DECAYS, eps=EPS)
 def test_rmsprop_matches_the_engine_on_random_runs(workbook, run, lr, alpha, eps):
     """RMSprop takes the engine's steps on random gradients, shapes and learning-rate schedules"""
@@ -137,7 +135,7 @@ def test_adam_first_steps_by_hand(workbook):
 
 
 @exercise("9.2")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=LRS, beta1=DECAYS, beta2=DECAYS, eps=EPS, weight_decay=st.sampled_from((0.0, 0.1, 1.0)))
 def test_adam_matches_the_engine_on_random_runs(workbook, run, lr, beta1, beta2, eps, weight_decay):
     """Adam takes the engine's steps on random gradients, shapes, learning-rate schedules and weight decays"""
@@ -178,7 +176,7 @@ def test_adamw_first_steps_by_hand(workbook):
 
 
 @exercise("9.3")
-@SETTINGS
+@CHECK_SETTINGS
 @given(run=random_runs(), lr=LRS, beta1=DECAYS, beta2=DECAYS, eps=EPS, weight_decay=st.sampled_from((0.01, 0.0, 1.0)))
 def test_adamw_matches_the_engine_on_random_runs(workbook, run, lr, beta1, beta2, eps, weight_decay):
     """AdamW takes the engine's steps on random gradients, shapes, learning-rate schedules and weight decays"""
