@@ -1,11 +1,8 @@
 """The milestone: moons trained with the workbook's own parts, the checks it runs first, and
 `edu train --use-exercises`; plus the numbers and claims of the engine and layer exercises' texts.
 
-The workbook is a temporary copy of exercises/. Where the manifest still lacks the exercises of a
-file the milestone needs (ex02_ops.py, ex02_reductions.py, ex06_momentum.py: written in parallel),
-the copy holds minimal correct versions of that file and `PARTS_EXERCISES` adds manifest entries
-for them, which have no checks and count as passed; once the manifest has them, everything is the
-real workbook and its real checks.
+The workbook is a temporary copy of exercises/ (the instructor's solutions), changed where a test
+needs a part wrong or unfinished.
 """
 import re
 import shutil
@@ -20,7 +17,6 @@ from click.testing import CliRunner
 from tinygrad_edu import Tensor, experiments, ops, optim
 from tinygrad_edu.cli import cli
 from tinygrad_edu.course import checking, milestone
-from tinygrad_edu.course import workbook as workbook_module
 from tinygrad_edu.course.checks import test_ex02_engine
 from tinygrad_edu.course.manifest import Exercise, by_id, load
 from tinygrad_edu.course.workbook import Workbook
@@ -28,144 +24,16 @@ from tinygrad_edu.course.workbook import Workbook
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = load()
 
-# ----- a workbook with every part the milestone needs --------------------------------------------
+# ----- a copy of the workbook ---------------------------------------------------------------------------
 
-MINIMAL_OPS = '''
-import numpy as np
-
-
-def unbroadcast(grad, shape):
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for i, n in enumerate(shape):
-        if n == 1 and grad.shape[i] != 1:
-            grad = grad.sum(axis=i, keepdims=True)
-    return grad
-
-
-def add_backward(g, a, b):
-    return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
-
-
-def mul_backward(g, a, b):
-    return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)
-
-
-def div_backward(g, a, b):
-    return unbroadcast(g / b, a.shape), unbroadcast(-g * a / (b * b), b.shape)
-
-
-def pow_backward(g, a, b, out):
-    return unbroadcast(g * b * a ** (b - 1), a.shape), unbroadcast(g * out * np.log(a), b.shape)
-
-
-def exp_backward(g, a, out):
-    return g * out
-
-
-def log_backward(g, a, out):
-    return g / a
-
-
-def tanh_backward(g, a, out):
-    return g * (1 - out * out)
-
-
-def relu_backward(g, a, out):
-    return g * (a > 0)
-'''
-
-MINIMAL_REDUCTIONS = '''
-import numpy as np
-
-
-def _axes(a, axis):
-    return tuple(range(a.ndim)) if axis is None else axis
-
-
-def sum_backward(g, a, axis, keepdims):
-    if not keepdims:
-        g = np.expand_dims(g, _axes(a, axis))
-    return np.broadcast_to(g, a.shape).copy()
-
-
-def mean_backward(g, a, axis, keepdims):
-    return sum_backward(g, a, axis, keepdims) / (a.size // max(g.size, 1))
-
-
-def max_backward(g, a, out, axis, keepdims):
-    axes = _axes(a, axis)
-    if not keepdims:
-        g, out = np.expand_dims(g, axes), np.expand_dims(out, axes)
-    winners = a == out
-    return winners * g / winners.sum(axis=axes, keepdims=True)
-
-
-def matmul_backward(g, a, b):
-    return g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
-
-
-def cross_entropy_backward(g, logits, targets):
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p = e / e.sum(axis=1, keepdims=True)
-    p[np.arange(len(targets)), targets] -= 1
-    return p * g / max(len(targets), 1)
-'''
-
-MINIMAL_MOMENTUM = '''
-from tinygrad_edu.optim import Optimizer, learning_rate, unit_interval
-
-
-class Momentum(Optimizer):
-    cli_name = "momentum"
-    formula = "m <- mu m + lr g;  w <- w - m"
-    hyper = (learning_rate(), unit_interval("momentum", "mu"))
-    state_keys = ("momentum_buffer",)
-
-    def __init__(self, params, lr=0.01, momentum=0.9):
-        super().__init__(params, lr=lr, momentum=momentum)
-
-    def update(self, w, g, state):
-        m = self.buffer(state, "momentum_buffer", w)
-        m *= self.momentum
-        m += self.lr * g
-        w -= m
-'''
-
-MINIMAL = {"ex02_ops.py": (MINIMAL_OPS, ["unbroadcast", "add_backward", "mul_backward", "div_backward", "pow_backward",
-                                         "exp_backward", "log_backward", "tanh_backward", "relu_backward"]),
-           "ex02_reductions.py": (MINIMAL_REDUCTIONS, ["sum_backward", "mean_backward", "max_backward",
-                                                       "matmul_backward", "cross_entropy_backward"]),
-           "ex06_momentum.py": (MINIMAL_MOMENTUM, ["Momentum"])}
-_NAMES = {e.name for e in EXERCISES}
-STAND_INS = [name for name, (_, names) in MINIMAL.items() if not set(names) <= _NAMES]
-
-
-def _stand_in_exercises() -> list:
-    """Manifest entries for the minimal versions' names the manifest lacks (no checks: they count as passed)."""
-    extra = []
-    for file in STAND_INS:
-        for name in MINIMAL[file][1]:
-            if name not in _NAMES:
-                reference = "tinygrad_edu.optim:Momentum" if name == "Momentum" else "tinygrad_edu.ops:unbroadcast"
-                extra.append(Exercise(id=f"9.{len(extra) + 51}", title=name, file=file, name=name,
-                                      reference=reference, checks=1, hint=""))
-    return extra
-
-
-PARTS_EXERCISES = EXERCISES + _stand_in_exercises()
-STAND_IN_IDS = {e.id for e in PARTS_EXERCISES} - {e.id for e in EXERCISES}
-TRUSTED = {i: "passed" for i in STAND_IN_IDS}                 # the stand-ins have no checks
-ALL_PASSED = {e.id: "passed" for e in PARTS_EXERCISES}
+ALL_PASSED = {e.id: "passed" for e in EXERCISES}         # statuses as edu check reports them
 
 
 def make_workbook(folder: Path, changes: dict | None = None) -> Path:
-    """A copy of exercises/ (with the minimal stand-ins where needed); `changes` maps file -> [(old, new)]."""
+    """A copy of exercises/ in `folder`; `changes` maps a file to [(old, new)] replacements."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted((ROOT / "exercises").glob("ex*.py")):
         shutil.copy(path, folder / path.name)
-    for file in STAND_INS:
-        (folder / file).write_text(MINIMAL[file][0], encoding="utf-8")
     for file, edits in (changes or {}).items():
         text = (folder / file).read_text(encoding="utf-8")
         for old, new in edits:
@@ -175,26 +43,19 @@ def make_workbook(folder: Path, changes: dict | None = None) -> Path:
     return folder
 
 
+def _append(path: Path, text: str) -> None:
+    """Add code at the end of a workbook file (a function defined again there replaces the first one)."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("\n\n" + text)
+
+
 @pytest.fixture
 def folder(tmp_path):
     return make_workbook(tmp_path / "workbook")
 
 
 @pytest.fixture
-def stand_ins_pass(monkeypatch):
-    """The CLI loads the installed manifest: give it the stand-ins too, and let their (absent) checks pass."""
-    monkeypatch.setattr(workbook_module, "load", lambda: PARTS_EXERCISES)
-    real = milestone.run_exercise
-
-    def run_exercise(workbook, exercise_id, timeout=20.0):
-        if exercise_id in STAND_IN_IDS:
-            return [checking.Result(exercise_id, "stand-in", "passed")]
-        return real(workbook, exercise_id, timeout=timeout)
-    monkeypatch.setattr(milestone, "run_exercise", run_exercise)
-
-
-@pytest.fixture
-def checks_pass(monkeypatch, stand_ins_pass):
+def checks_pass(monkeypatch):
     """For the tests of what the CLI does after the checks: every check passes without running (they are slow)."""
     monkeypatch.setattr(milestone, "run_exercise",
                         lambda wb, i, timeout=20.0: [checking.Result(i, "skipped", "passed")])
@@ -212,20 +73,19 @@ def test_the_milestone_checks_the_parts_it_needs_then_trains_moons_past_97_perce
     real = milestone.run_exercise
     monkeypatch.setattr(milestone, "run_exercise",
                         lambda wb, i, timeout=20.0: checked.append(i) or real(wb, i, timeout))
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=TRUSTED)
+    result = milestone.run(folder)
     assert result.passed and result.blocked == [] and result.test_accuracy >= milestone.PASS_ACCURACY == 0.97
     assert result.message == (f"Milestone passed: your engine, layers and optimizer trained moons to "
                               f"{100 * result.test_accuracy:.1f}% test accuracy (≥ 97% needed).")
-    names = {e.id: e.name for e in PARTS_EXERCISES}
+    names = {e.id: e.name for e in EXERCISES}
     needed = {"topological_order", "backward", "zero_grad", "Linear", "MLP", "Momentum", "unbroadcast",
               "add_backward", "matmul_backward", "relu_backward", "cross_entropy_backward"}
-    assert {names[i] for i in checked} | {names[i] for i in STAND_IN_IDS if names[i] in needed} == needed
-    assert len(checked) == len(set(checked)) and not set(checked) & STAND_IN_IDS
+    assert {names[i] for i in checked} == needed and len(checked) == len(needed)
     # the default run of edu train, on the engine's own parts, reaches the same accuracy
     engine = experiments.fit_run(experiments.build(experiments.RunConfig()))
     assert engine.test_accuracy[-1] == result.test_accuracy
     assert result.history.steps == engine.steps == 360
-    np.testing.assert_allclose(result.history.loss, engine.loss, rtol=1e-6)
+    np.testing.assert_allclose(result.history.loss, engine.loss, rtol=1e-10)   # round-off apart
 
 
 def test_the_milestones_run_is_edu_trains_default_one():
@@ -237,12 +97,12 @@ def test_the_milestones_run_is_edu_trains_default_one():
 
 
 def test_the_same_seed_gives_the_same_run_bit_for_bit(folder):
-    first = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
-    second = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED, seed=0)
+    first = milestone.run(folder, statuses=ALL_PASSED)
+    second = milestone.run(folder, statuses=ALL_PASSED, seed=0)
     assert first.passed
     for name in first.history.STEP_FIELDS + first.history.EPOCH_FIELDS:      # every number recorded, NaN = NaN
         assert np.array_equal(getattr(first.history, name), getattr(second.history, name), equal_nan=True), name
-    other = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED, seed=1)
+    other = milestone.run(folder, statuses=ALL_PASSED, seed=1)
     assert other.history.loss != first.history.loss
 
 
@@ -268,12 +128,6 @@ def _counting(functions: list, methods: list) -> str:
     return "".join(lines)
 
 
-def _append(path: Path, text: str) -> None:
-    """Add code at the end of a workbook file (a function defined again there replaces the first one)."""
-    with open(path, "a", encoding="utf-8") as f:
-        f.write("\n\n" + text)
-
-
 def test_every_part_that_trains_is_the_students(tmp_path):
     """Each part is called as often as the run needs it: the engine's own never stands in for it."""
     folder = make_workbook(tmp_path / "wb")
@@ -284,7 +138,7 @@ def test_every_part_that_trains_is_the_students(tmp_path):
                "ex06_momentum.py": ([], [("Momentum", "update")])}
     for file, (functions, methods) in counted.items():
         _append(folder / file, _counting(functions, methods))
-    wb = Workbook(folder, PARTS_EXERCISES)
+    wb = Workbook(folder)
     outcome = milestone.train_run(wb, experiments.build(experiments.RunConfig()), check=False)
     calls = {}
     for file in counted:
@@ -307,7 +161,7 @@ def test_every_part_that_trains_is_the_students(tmp_path):
 def test_a_wrong_part_that_the_checks_were_told_passed_fails_the_milestone(tmp_path):
     folder = make_workbook(tmp_path / "wb")
     _append(folder / "ex02_ops.py", "def relu_backward(g, a, out):\n    return g * 0.0\n")    # no gradient through
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    result = milestone.run(folder, statuses=ALL_PASSED)
     assert not result.passed and result.test_accuracy < 0.97
     assert result.message == (f"Milestone not passed: moons reached {100 * result.test_accuracy:.1f}% test accuracy, "
                               f"below the 97% needed; every part passes its checks, so look at how they work "
@@ -323,7 +177,7 @@ def test_a_part_not_done_yet_is_named_and_nothing_trains(tmp_path, monkeypatch):
     folder = make_workbook(tmp_path / "wb", {"ex02_engine.py": [STUB_BACKWARD], "ex04_mlp.py": [NO_BIAS]})
     monkeypatch.setattr(experiments, "fit_run", lambda *a, **k: pytest.fail("nothing may train"))
     known = {i: s for i, s in ALL_PASSED.items() if i not in ("2.16", "4.1")}
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=known)
+    result = milestone.run(folder, statuses=known)
     exercises = by_id()
     assert not result.passed and result.history is None and result.test_accuracy is None
     assert [(e.id, status) for e, status in result.blocked] == [("2.16", "not_attempted"), ("4.1", "failed")]
@@ -333,7 +187,7 @@ def test_a_part_not_done_yet_is_named_and_nothing_trains(tmp_path, monkeypatch):
 
 def test_statuses_already_known_are_not_checked_again(folder, monkeypatch):
     monkeypatch.setattr(milestone, "run_exercise", lambda *a, **k: pytest.fail("no check may run"))
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses={**ALL_PASSED, "2.17": "failed"})
+    result = milestone.run(folder, statuses={**ALL_PASSED, "2.17": "failed"})
     assert [(e.id, s) for e, s in result.blocked] == [("2.17", "failed")]
     assert result.message.endswith(f"finish this exercise first: 2.17 {by_id()['2.17'].title} (failed)")
 
@@ -341,10 +195,10 @@ def test_statuses_already_known_are_not_checked_again(folder, monkeypatch):
 def test_a_workbook_without_a_part_or_that_does_not_import_is_one_line(tmp_path):
     folder = make_workbook(tmp_path / "wb")
     (folder / "ex04_mlp.py").write_text("import numpy as np\n\ndef oops(:\n", encoding="utf-8")
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    result = milestone.run(folder, statuses=ALL_PASSED)
     assert not result.passed and result.message.startswith("Milestone not started: ex04_mlp.py line 3: SyntaxError")
     (folder / "ex04_mlp.py").unlink()
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    result = milestone.run(folder, statuses=ALL_PASSED)
     assert result.message == (f"Milestone not started: ex04_mlp.py is missing from {folder.resolve()}; restore it "
                               f"from the student edition")
 
@@ -353,20 +207,20 @@ def test_a_broken_file_the_run_does_not_need_does_not_stop_it(folder):
     unneeded = Exercise(id="9.99", title="an exercise the milestone does not use", file="ex09_unneeded.py",
                         name="unneeded", reference="tinygrad_edu.ops:unbroadcast", checks=1, hint="")
     (folder / "ex09_unneeded.py").write_text("def unneeded(:\n", encoding="utf-8")
-    result = milestone.run(folder, exercises=PARTS_EXERCISES + [unneeded], statuses=ALL_PASSED)
+    result = milestone.run(folder, exercises=EXERCISES + [unneeded], statuses=ALL_PASSED)
     assert result.passed, result.message
 
 
 def test_the_engine_is_put_back_after_the_run_also_when_it_raises(folder):
     before = engine_state()
-    wb = Workbook(folder, PARTS_EXERCISES)
+    wb = Workbook(folder)
     with pytest.raises(RuntimeError, match="stopped inside"):
         with milestone.student_engine(wb) as parts:
             assert Tensor.__add__ is not ops.add and "add" in parts.ops
             raise RuntimeError("stopped inside")
     assert engine_state() == before and Tensor.__add__ is ops.add
     assert Tensor.backward.__module__ == "tinygrad_edu.tensor"
-    milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    milestone.run(folder, statuses=ALL_PASSED)
     assert engine_state() == before
 
 
@@ -375,7 +229,7 @@ def test_the_students_code_raising_during_training_names_the_line_and_the_engine
     _append(folder / "ex02_ops.py", "def relu_backward(g, a, out):\n    if a.shape[0] > 8:\n"
                                     "        raise ValueError('too big')\n    return g * (a > 0)\n")
     before = engine_state()
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED)
+    result = milestone.run(folder, statuses=ALL_PASSED)
     line = next(i for i, text in enumerate((folder / "ex02_ops.py").read_text().splitlines(), 1) if "too big" in text)
     assert result.message == f"Milestone not passed: training stopped: your code raised ValueError: too big " \
                              f"(ex02_ops.py line {line})"
@@ -385,14 +239,14 @@ def test_the_students_code_raising_during_training_names_the_line_and_the_engine
 def test_a_training_that_takes_too_long_is_stopped(folder):
     _append(folder / "ex02_ops.py", "import time\n\n\ndef relu_backward(g, a, out):\n    time.sleep(0.05)\n"
                                     "    return g * (a > 0)\n")
-    result = milestone.run(folder, exercises=PARTS_EXERCISES, statuses=ALL_PASSED, timeout=0.5)
+    result = milestone.run(folder, statuses=ALL_PASSED, timeout=0.5)
     assert result.message == ("Milestone not passed: the training was still running after 0.5 s; is one of your "
                               "parts very slow (a Python loop over the elements)?")
 
 
 def test_the_parts_a_run_needs_follow_its_graph(folder):
-    wb = Workbook(folder, PARTS_EXERCISES)
-    names = {e.id: e.name for e in PARTS_EXERCISES}
+    wb = Workbook(folder)
+    names = {e.id: e.name for e in EXERCISES}
 
     def needed(**settings):
         run = experiments.build(experiments.RunConfig(**settings))
@@ -459,7 +313,7 @@ def test_edu_train_use_exercises_without_a_workbook_is_a_usage_error(tmp_path, c
     assert result.exit_code == 2 and f"--use-exercises: no workbook in {tmp_path}" in result.output
 
 
-def test_edu_train_use_exercises_names_the_exercises_to_finish_first(tmp_path, stand_ins_pass):
+def test_edu_train_use_exercises_names_the_exercises_to_finish_first(tmp_path):
     folder = make_workbook(tmp_path / "wb", {"ex02_engine.py": [STUB_BACKWARD]})
     result = invoke("train", "--use-exercises", folder)
     assert result.exit_code == 1, result.output
