@@ -41,3 +41,8 @@ def test_the_feedback_example_is_what_edu_check_prints_for_that_mistake(tmp_path
 
 def test_the_time_limit_the_readme_states_is_the_default():
     assert f"timed out\" after {runner.CHECK_TIMEOUT:g} s" in README
+
+
+def test_the_milestone_paragraph_states_its_bar():
+    from tinygrad_edu.course.milestone import PASS_ACCURACY
+    assert f"reaches: {PASS_ACCURACY:.0%} or more passes" in README
