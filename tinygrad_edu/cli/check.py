@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from ..course import runner
-from ..course.milestone import run as run_milestone
 
 
 @click.command("check")
@@ -42,6 +41,7 @@ def check_command(exercises, workbook, verbose, watch, milestone, timeout):
     if milestone:
         if exercises or watch:
             raise click.UsageError("--milestone checks the parts it needs itself: give it no EXERCISE and no --watch")
+        from ..course.milestone import run as run_milestone   # it needs pytest and hypothesis: only here
         result = run_milestone(folder)
         click.echo(result.message)
         sys.exit(0 if result.passed else 1)

@@ -25,7 +25,6 @@ import pkgutil
 import signal
 import threading
 import traceback
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
@@ -33,10 +32,10 @@ from hypothesis import HealthCheck, Phase, settings
 
 from . import checks as _checks_package
 from .feedback import CheckFailed
+from .results import CHECKS_FOLDER, STATUSES, Result  # noqa: F401  (part of this module's interface)
 from .manifest import Exercise
 from .workbook import Workbook, WorkbookImportError, not_attempted, stub_message, stub_of
 
-CHECKS_FOLDER = Path(_checks_package.__file__).parent
 
 # Few examples (a check must be quick), always the same ones (same feedback on every run), no
 # .hypothesis folder in the student's workbook, and the smallest failing input reported. Without the
@@ -47,7 +46,6 @@ CHECK_SETTINGS = settings(max_examples=30, derandomize=True, database=None, dead
                           suppress_health_check=list(HealthCheck),
                           phases=[phase for phase in Phase if phase is not Phase.explain])
 
-STATUSES = ("passed", "failed", "not_attempted", "import_error", "timeout", "error")
 
 
 class CheckTimeout(BaseException):
@@ -65,26 +63,6 @@ def exercise(exercise_id: str):
         fn.__exercise__ = exercise_id
         return marker(fn)
     return tag
-
-
-@dataclass
-class Result:
-    """One check's outcome, as stored in results.json and shown by `edu check`."""
-    exercise: str
-    check: str                      # the check's docstring, first line
-    status: str                     # one of STATUSES
-    message: str = ""
-    kind: str = ""
-    hint: str = ""
-    expected: str | None = None
-    got: str | None = None
-    max_diff: float | None = None
-    inputs: dict = field(default_factory=dict)
-    diagnosis: str = ""
-    traceback: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def check_name(fn) -> str:

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checking import CHECKS_FOLDER, Result
+from .results import CHECKS_FOLDER, Result
 from .manifest import Exercise, load
 
 CHECK_TIMEOUT = 20.0     # seconds one check may run
