@@ -188,3 +188,15 @@ def test_the_milestone_trains_with_the_instructor_parts_and_names_what_a_stub_le
     assert proc.returncode == 1 and f"{ex.id} {ex.title} (not attempted)" in proc.stdout, proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert CliRunner().invoke(cli, ["check", "--milestone", "2.8"]).exit_code == 2
+
+
+def test_a_fresh_student_edition_is_all_not_attempted_with_no_traceback(tmp_path):
+    from tinygrad_edu.course.edition import build_student
+    build_student(ROOT, tmp_path / "student")
+    proc = _edu("check", cwd=tmp_path / "student" / "exercises", timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"0 of {len(EXERCISES)} exercises pass" in proc.stdout
+    for e in EXERCISES:
+        assert re.search(rf"^  · {re.escape(e.id)}\s+{re.escape(e.title)}$", proc.stdout, re.M), e.id
+    assert f"Next: write {EXERCISES[0].id} {EXERCISES[0].title}" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr and "✗" not in proc.stdout
