@@ -16,6 +16,7 @@ import click
 from .ablate import ablate_command, landscape_command
 from .check import check_command
 from .diagnose import diagnose_command
+from .grade import grade_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
 
@@ -36,6 +37,7 @@ cli.add_command(landscape_command)
 cli.add_command(graph_command)
 cli.add_command(diagnose_command)
 cli.add_command(check_command)
+cli.add_command(grade_command)
 
 
 def main() -> None:

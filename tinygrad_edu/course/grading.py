@@ -1,0 +1,802 @@
+"""`edu grade` underneath: every submission checked by the grader's own checks, in a fresh folder, in a
+child process with a time and a memory limit; then grades.csv, results/STUDENT.json, feedback/STUDENT.md.
+
+    course = load_course()
+    submissions = find_submissions(["subs/alice", "subs/bob"])
+    summary = grade(submissions, "graded", course, secret=b"...", jobs=2)
+
+What a submission can and cannot change:
+
+- Only the workbook's files (the manifest's ``ex*.py``, from SUBMISSION/exercises/ or SUBMISSION
+  itself) are copied into a fresh folder. The checks, the references and the engine are the
+  grader's own copy (``runner.child_environment`` puts it first on the child's path); a student
+  who edits or deletes the tests, adds a conftest.py or a tinygrad_edu/ folder changes nothing.
+- The checks run in a child process: ``python -c 'child_main()'`` runs pytest twice, once on the
+  visible checks (the ones ``edu check`` runs) and once on the hidden ones (the checks that draw
+  inputs, seeded with ``--hidden-seed``). Each check has a time limit inside the child (SIGALRM,
+  see ``checking.time_limit``) and, should the student's code defeat it, the parent stops the child
+  from outside ``KILL_GRACE`` seconds later. On Linux the child's address space is limited with
+  ``resource.setrlimit(RLIMIT_AS)``; an allocation past it raises MemoryError in the student's
+  code ("memory"). macOS does not enforce RLIMIT_AS: there the grader runs without a memory limit
+  and says so (``memory_limit_enforced``).
+- A crash or a hang ends that child, not the batch. The child writes a line to a progress file
+  when each check starts, so the parent knows which check was running: that exercise gets
+  "crashed" or "timeout" (every exercise of the file, when it happened while importing the file),
+  and the others run again in a new child. If no check was running, the remaining exercises run
+  one child each. One child per submission is the common case: it is what makes the grading fast
+  (a child costs about a second of CPU before its first check).
+- Hidden checks: the child receives ``--hidden-seed N`` with N = HMAC-SHA256(course secret, student
+  id) (``student_seed``), never the secret: its environment is built from a short list of
+  variables and EDU_COURSE_SECRET is not one of them. Each check's seed is derived from N
+  (``checking.hidden_check_seed``). The expected values are the references' at grading time.
+
+Same submissions, same course, same secret: the same files, byte for byte, whatever the order or
+the number of jobs (the temporary folder's name is replaced by "exercises" in every message, and
+no traceback is kept: where an endless loop was interrupted is a matter of timing).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ..io import FileKindError, atomic_write_text, regular_file
+from .checking import CHECKS_FOLDER, check_functions, check_name, draws_inputs
+from .coursefile import Course, GradedExercise, format_points
+from .manifest import load
+from .runner import child_environment
+
+CHECK_TIMEOUT = 20.0       # seconds one check may run (the same default as edu check)
+MEMORY_MB = 1024           # the child's address space; numpy, pytest and hypothesis need about 150 MB
+KILL_GRACE = 2.0           # seconds past the time limit before the parent stops a check from outside
+STARTUP_LIMIT = 120.0      # seconds the child may spend outside any check (start-up, collection, results)
+EXIT_LIMIT = 10.0          # seconds the child may take to exit once it is done (a student's thread may linger)
+SECRET_ENV = "EDU_COURSE_SECRET"
+MIN_SECRET = 16            # characters: a short secret could be guessed from a student's own seed
+PARTS = ("visible", "hidden")
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_attempted": "not attempted",
+                "import_error": "does not import", "timeout": "timed out", "crashed": "crashed",
+                "memory": "out of memory", "error": "error in the checks"}
+KIND_WORDS = {"sign": "a sign error", "scale": "a wrong constant factor", "transpose": "a transposed result",
+              "unbroadcast": "the sum over broadcast axes is missing", "shape": "the wrong shape",
+              "nan": "nan or inf where a number was expected", "zero": "all zeros", "chain":
+              "the incoming gradient g is ignored", "wrong": "a wrong value", "error": "your code raised an error",
+              "timeout": "too slow, or an endless loop", "memory": "far too much memory"}
+# A check's environment: these variables only (EDU_COURSE_SECRET and whatever else the teacher's shell holds stay out).
+_CHILD_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP",
+                    "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH")
+# The child's program. Before the checks are imported it loads a hypothesis profile without the "explain"
+# phase: that phase only adds notes to a failure (the feedback never shows them) and takes nine tenths of a
+# failed check's time; the examples tried, the shrunk input and every result are the same without it.
+_CHILD_CODE = ("import sys; from hypothesis import Phase, settings; "
+               "settings.register_profile('edu-grade', phases=[p for p in Phase if p is not Phase.explain]); "
+               "settings.load_profile('edu-grade'); "
+               "from tinygrad_edu.course.grading import child_main; sys.exit(child_main(sys.argv[1:]))")
+_STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+class GradingError(ValueError):
+    """Grading cannot start as asked (a missing folder, a bad roster, no secret): one line with the fix."""
+
+
+# ----- who is graded, with which secret ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Submission:
+    folder: Path        # the submission as given (a student's copy of the student edition)
+    workbook: Path      # its exercises/ folder, or the folder itself
+    student: str        # the folder's name, or the roster's id for it
+
+
+def _manifest_files() -> set:
+    return {e.file for e in load()}
+
+
+def read_roster(path) -> dict:
+    """{folder name: student id} from a CSV file of lines `folder,student_id` (a header line is optional)."""
+    path = Path(path)
+    try:
+        text = regular_file(path).read_text(encoding="utf-8-sig")
+    except (OSError, FileKindError, UnicodeDecodeError) as exc:
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise GradingError(f"cannot read the roster {path}: {reason}; give a CSV file of lines folder,student_id") \
+            from None
+    roster, ids = {}, {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        fields = [f.strip() for f in row]
+        if not fields or fields == [""]:
+            continue
+        if number == 1 and [f.lower() for f in fields] == ["folder", "student_id"]:
+            continue
+        where = f"{path.name} line {number}"
+        if len(fields) != 2 or not all(fields):
+            raise GradingError(f"{where}: {','.join(row)!r} is not 'folder,student_id'; write one submission "
+                               f"folder's name and its student's id per line")
+        folder, student = fields
+        _check_student_id(student, where)
+        if folder in roster:
+            raise GradingError(f"{where}: folder {folder!r} is listed twice; give each folder one id")
+        if student.lower() in ids:
+            raise GradingError(f"{where}: student id {student!r} is also the id of {ids[student.lower()]!r}; "
+                               f"give each student one folder")
+        roster[folder], ids[student.lower()] = student, folder
+    if not roster:
+        raise GradingError(f"the roster {path} lists no one; write lines folder,student_id")
+    return roster
+
+
+def _check_student_id(student: str, where: str) -> None:
+    if not _STUDENT_ID.fullmatch(student):
+        raise GradingError(f"{where}: {student!r} cannot be a student id (it names the files results/ID.json and "
+                           f"feedback/ID.md): use letters, digits and . _ @ + -, starting with a letter or digit"
+                           f" (a roster, --roster FILE, maps folders to ids)")
+
+
+def find_submissions(paths, roster: dict | None = None) -> list[Submission]:
+    """The submissions, each with its workbook folder and student id; GradingError on the first bad one."""
+    if not paths:
+        raise GradingError("no submission given; give the folders of the students' editions, e.g. "
+                           "edu grade submissions/* --out graded")
+    files = _manifest_files()
+    found, students, folders = [], {}, set()
+    for given in paths:
+        folder = Path(given)
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise GradingError(f"submission {given} {what}; give the folder of a student's edition")
+        resolved = folder.resolve()
+        if resolved in folders:
+            raise GradingError(f"submission {given} is given twice; give each folder once")
+        folders.add(resolved)
+        if (resolved / "exercises").is_dir():
+            workbook = resolved / "exercises"
+        elif any((resolved / f).is_file() for f in files):
+            workbook = resolved
+        else:
+            raise GradingError(f"submission {given} holds no workbook (no exercises/ folder, no {sorted(files)[0]}); "
+                               f"give the folder of a student's edition")
+        if roster is not None:
+            if resolved.name not in roster:
+                raise GradingError(f"submission {given}: the roster has no line for folder {resolved.name!r}; "
+                                   f"add '{resolved.name},STUDENT_ID' to it")
+            student = roster[resolved.name]
+        else:
+            student = resolved.name
+            _check_student_id(student, f"submission {given}")
+        if student.lower() in students:
+            raise GradingError(f"submissions {students[student.lower()]} and {given} are both student {student!r}; "
+                               f"rename a folder or give a roster (--roster FILE)")
+        students[student.lower()] = given
+        found.append(Submission(folder, workbook, student))
+    return found
+
+
+def read_secret(secret_file=None, environ=os.environ) -> bytes:
+    """The course secret, from `secret_file` or else the EDU_COURSE_SECRET variable; GradingError if none."""
+    if secret_file is not None:
+        try:
+            secret = regular_file(secret_file).read_bytes().strip()
+        except (OSError, FileKindError) as exc:
+            raise GradingError(f"cannot read the secret file {secret_file}: {exc}; give a file holding the course's "
+                               f"secret") from None
+        origin = f"the secret file {secret_file}"
+    else:
+        secret = environ.get(SECRET_ENV, "").strip().encode("utf-8")
+        origin = SECRET_ENV
+        if not secret:
+            raise GradingError(f"no course secret: the hidden checks' inputs are made from it; give --secret-file "
+                               f"FILE or set {SECRET_ENV} (make one with: python -c \"import secrets; "
+                               f"print(secrets.token_hex(16))\")")
+    if len(secret) < MIN_SECRET:
+        raise GradingError(f"{origin} holds {len(secret)} characters; use at least {MIN_SECRET} random ones "
+                           f"(python -c \"import secrets; print(secrets.token_hex(16))\")")
+    return secret
+
+
+def student_seed(secret: bytes, student: str) -> int:
+    """HMAC-SHA256(secret, student id), as a 128-bit number: the one number a student's hidden checks come from."""
+    return int.from_bytes(hmac.new(secret, student.encode("utf-8"), hashlib.sha256).digest()[:16], "big")
+
+
+def hidden_checks(graded: GradedExercise) -> list:
+    """The check functions of an exercise that its hidden part re-runs (those that draw their inputs)."""
+    return [fn for fn in check_functions(graded.id) if draws_inputs(fn)]
+
+
+def check_course(course: Course) -> None:
+    """The installed checks can grade this course: every exercise's checks are all there, and an exercise
+    with hidden points has checks that draw inputs (GradingError otherwise)."""
+    for graded in course.exercises:
+        found = check_functions(graded.id)
+        if len(found) != graded.exercise.checks:
+            raise GradingError(f"exercise {graded.id}: {len(found)} checks are installed but the manifest declares "
+                               f"{graded.exercise.checks}; reinstall tinygrad_edu")
+        if graded.hidden_points > 0 and not hidden_checks(graded):
+            raise GradingError(f"exercise {graded.id} has hidden_points = {format_points(graded.hidden_points)} but "
+                               f"none of its checks draws inputs (a @given check); set hidden_points = 0 for it in "
+                               f"{course.path.name if course.path else 'course.toml'}")
+
+
+def memory_limit_enforced() -> bool:
+    """Whether RLIMIT_AS limits a child's memory here (Linux: yes; macOS accepts it but does not enforce it)."""
+    return sys.platform.startswith("linux")
+
+
+# ----- the child: pytest, twice, with a progress file ---------------------------------------------
+
+class _Progress:
+    """A pytest plugin (in the child) that writes one line when each check starts and ends."""
+
+    def __init__(self, path: str):
+        self.file = open(path, "a", encoding="utf-8", buffering=1)      # line-buffered: the parent reads it live
+        self.phase = ""
+
+    def write(self, event: str, item=None) -> None:
+        exercise = getattr(getattr(item, "obj", None), "__exercise__", "") if item is not None else ""
+        check = check_name(item.obj) if item is not None else ""
+        self.file.write(f"{event}\t{self.phase}\t{exercise}\t{check}\n")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        self.write("setup", item)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item):
+        self.write("call", item)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item):
+        self.write("teardown", item)
+
+
+def _limit_memory(limit_bytes: int | None) -> None:
+    if not limit_bytes:
+        return
+    try:
+        import resource                  # POSIX only
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+    except (ImportError, ValueError, OSError):
+        pass                             # no such limit here (see memory_limit_enforced)
+
+
+def child_main(argv) -> int:
+    """The child's program: the visible checks, then the hidden ones, of the exercises its spec file names."""
+    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    _limit_memory(spec["memory_bytes"])
+    progress = _Progress(spec["progress"])
+    for phase in PARTS:
+        ids = spec[phase]
+        if not ids:
+            continue
+        markers = " or ".join("ex" + i.replace(".", "_") for i in ids)
+        args = ["-p", "tinygrad_edu.course.plugin", "-c", str(CHECKS_FOLDER / "pytest.ini"), "--rootdir",
+                str(CHECKS_FOLDER), str(CHECKS_FOLDER), "-q", "--no-header", "-p", "no:warnings",
+                "--workbook", spec["workbook"], "--results", spec["results"][phase],
+                "--check-timeout", repr(spec["check_timeout"]), "-m", markers]
+        if phase == "hidden":
+            args += ["--hidden-seed", str(spec["hidden_seed"])]
+        progress.phase = phase
+        progress.write("session")
+        pytest.main(args, plugins=[progress])
+    progress.write("exit")
+    return 0
+
+
+# ----- the parent: one child, watched ---------------------------------------------------------------
+
+@dataclass
+class _ChildRun:
+    payloads: dict                  # phase -> the plugin's results.json, or None if it was not written
+    returncode: int | None
+    stopped_after: float | None     # the limit it was stopped at, or None if it ended by itself
+    last: tuple | None              # the last progress line: (event, phase, exercise id, check name)
+    started: bool                   # a pytest session started (the grader's side of the child works)
+    stderr: str
+
+
+def _child_env(secret: bytes | None, scratch: Path) -> dict:
+    env = {k: v for k, v in child_environment().items() if k in _CHILD_VARIABLES}
+    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8",
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",       # only our plugin: the same checks wherever they run
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",   # the jobs share the cores
+               MPLBACKEND="Agg", TMPDIR=str(scratch))
+    if secret:
+        text = secret.decode("utf-8", "replace")
+        env = {k: v for k, v in env.items() if text not in v}
+    return env
+
+
+def _read_new(path: Path, offset: int) -> tuple:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except OSError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    lines = data[:end].decode("utf-8", "replace").splitlines()
+    return lines, offset + end
+
+
+def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, secret: bytes | None) -> _ChildRun:
+    spec_path = scratch / "spec.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    progress = Path(spec["progress"])
+    progress.write_text("", encoding="utf-8")
+    for path in spec["results"].values():
+        Path(path).unlink(missing_ok=True)
+    with open(scratch / "stdout.txt", "wb") as out, open(scratch / "stderr.txt", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD_CODE, str(spec_path)], cwd=workdir,
+                                env=_child_env(secret, scratch), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        last, started, offset = None, False, 0
+        since, limit, stopped = time.monotonic(), STARTUP_LIMIT, None
+        while True:
+            try:
+                proc.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            lines, offset = _read_new(progress, offset)
+            for line in lines:
+                fields = line.split("\t")
+                if len(fields) == 4:
+                    last, since = tuple(fields), time.monotonic()
+                    started = started or fields[0] == "session"
+                    limit = {"setup": check_timeout + KILL_GRACE, "call": check_timeout + KILL_GRACE,
+                             "exit": EXIT_LIMIT}.get(fields[0], STARTUP_LIMIT)
+            if time.monotonic() - since > limit:
+                stopped = limit
+                _kill(proc)
+                break
+        proc.wait()
+    lines, offset = _read_new(progress, offset)
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) == 4:
+            last, started = tuple(fields), started or fields[0] == "session"
+    payloads = {}
+    for phase, path in spec["results"].items():
+        try:
+            payloads[phase] = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            payloads[phase] = None
+    stderr = (scratch / "stderr.txt").read_bytes()[-4000:].decode("utf-8", "replace")
+    return _ChildRun(payloads, proc.returncode, stopped, last, started, stderr)
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)        # the child and anything it started
+    except (AttributeError, ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _exit_text(returncode: int | None) -> str:
+    if returncode is None or returncode >= 0:
+        return f" with exit status {returncode}"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    note = " (the system stops a process that way when memory runs out)" if name == "SIGKILL" else ""
+    return f", killed by {name}{note}"
+
+
+# ----- one submission ---------------------------------------------------------------------------
+
+@dataclass
+class Part:
+    """The visible or the hidden checks of one exercise, for one student."""
+    status: str
+    points: float
+    max_points: float
+    checks: list = field(default_factory=list)      # dicts: check, status, message, numbers (no traceback)
+
+
+@dataclass
+class ExerciseGrade:
+    graded: GradedExercise
+    visible: Part
+    hidden: Part | None          # None when the exercise has no hidden points
+
+    @property
+    def points(self) -> float:
+        return self.visible.points + (self.hidden.points if self.hidden else 0.0)
+
+    @property
+    def status(self) -> str:
+        if self.hidden is None or self.visible.status != "passed":
+            return self.visible.status
+        return "passed" if self.hidden.status == "passed" else "hidden_failed"
+
+
+@dataclass
+class StudentGrade:
+    submission: Submission
+    course: Course
+    exercises: list
+    seed: int | None
+    children: int = 0            # child processes it took (1 unless something crashed or hung)
+
+    @property
+    def student(self) -> str:
+        return self.submission.student
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+
+_CHECK_FIELDS = ("check", "status", "message", "kind", "hint", "expected", "got", "max_diff", "inputs", "diagnosis")
+_STATUS_ORDER = ("import_error", "crashed", "memory", "failed", "timeout", "error")
+
+
+def _scrub(value, folders: tuple):
+    """The temporary folder's path as 'exercises', memory addresses as 0x…: the same text on every run."""
+    if isinstance(value, str):
+        for folder in folders:
+            value = value.replace(folder, "exercises")
+        return _ADDRESS.sub(" at 0x…", value)
+    if isinstance(value, dict):
+        return {k: _scrub(v, folders) for k, v in value.items()}
+    return value
+
+
+def _check_record(result: dict, folders: tuple, memory_mb: int | None) -> dict:
+    record = {k: _scrub(result.get(k), folders) for k in _CHECK_FIELDS}
+    diff = record["max_diff"]
+    if isinstance(diff, float):      # three significant digits, as the message says: no BLAS round-off in the file
+        record["max_diff"] = float(f"{diff:.3g}") if math.isfinite(diff) else str(diff)
+    if record["status"] == "failed" and record["kind"] == "error" and \
+            record["message"].startswith("your code raised MemoryError"):
+        where = record["message"][len("your code raised MemoryError"):]
+        where = where[where.index(" ("):] if " (" in where else ""
+        limit = f"the {memory_mb} MB the grader allows" if memory_mb else "the memory there is"
+        record.update(status="memory", kind="memory",
+                      message=f"your code ran out of memory: it asked for more than {limit}{where}",
+                      hint="Look for an array far larger than the inputs: a shape mixed up, or an outer product "
+                           "where an elementwise one was meant.")
+    return record
+
+
+def _part_status(records: list) -> str:
+    statuses = {r["status"] for r in records}
+    if statuses == {"passed"}:
+        return "passed"
+    for status in _STATUS_ORDER:
+        if status in statuses:
+            return status
+    return "not_attempted"
+
+
+def _blamed_record(status: str, message: str, hint: str = "") -> dict:
+    return {**{k: None for k in _CHECK_FIELDS}, "check": "", "status": status, "message": message, "kind": status,
+            "hint": hint, "inputs": {}, "diagnosis": ""}
+
+
+def _blame(run: _ChildRun, batch: dict, course: Course) -> dict:
+    """{(phase, exercise id): record} for what the child was running when it crashed or was stopped."""
+    if run.last is None or run.last[0] not in ("setup", "call", "teardown"):
+        return {}
+    event, phase, exercise_id, check = run.last
+    if phase not in batch or exercise_id not in batch[phase]:
+        return {}
+    graded = course.graded(exercise_id)
+    if event == "setup":           # the fixture imports the file: every exercise of it would do the same
+        ids = [i for i in batch[phase] if course.graded(i).exercise.file == graded.exercise.file]
+        doing = f"importing {graded.exercise.file}"
+    else:
+        ids = [exercise_id]
+        doing = f"check “{check}”"
+    if run.stopped_after is not None:
+        status, message = "timeout", (f"{doing} was still running after {run.stopped_after:g} s and was stopped from "
+                                      f"outside: an endless loop that even the time limit could not interrupt?")
+        hint = "Look for a loop that never ends (a while loop whose condition never changes, a loop that catches " \
+               "every exception), or far too much work."
+    else:
+        status, message = "crashed", (f"Python itself stopped{_exit_text(run.returncode)} during {doing}: "
+                                      f"os._exit, a crash inside C code, or memory exhausted?")
+        hint = "Run your code on a small input yourself (edu check shows the input): it must return, not end Python."
+    return {(phase, i): _blamed_record(status, message, hint) for i in ids}
+
+
+def _workbook_copy(submission: Submission, course: Course, dest: Path) -> None:
+    """Only the workbook's files (regular files, not links), nothing else of the submission."""
+    dest.mkdir()
+    for name in sorted({g.exercise.file for g in course.exercises}):
+        source = submission.workbook / name
+        if source.is_file() and not source.is_symlink():
+            shutil.copyfile(source, dest / name)
+
+
+def grade_submission(submission: Submission, course: Course, secret: bytes | None, *,
+                     check_timeout: float = CHECK_TIMEOUT, memory_mb: int | None = MEMORY_MB) -> StudentGrade:
+    """Grade one submission in fresh child processes (one, unless something crashes or hangs)."""
+    seed = student_seed(secret, submission.student) if secret and course.has_hidden_checks else None
+    pending = {"visible": [g.id for g in course.exercises],
+               "hidden": [g.id for g in course.exercises if g.hidden_points > 0 and seed is not None]}
+    records: dict = {}                   # (phase, id) -> list of check records
+    children, one_at_a_time = 0, False
+    with tempfile.TemporaryDirectory(prefix="edu-grade-") as scratch_name:
+        scratch = Path(scratch_name)
+        workdir = scratch / "exercises"
+        _workbook_copy(submission, course, workdir)
+        folders = tuple(sorted({str(workdir.resolve()), str(workdir)}, key=len, reverse=True))
+        spec = {"workbook": str(workdir), "check_timeout": check_timeout, "hidden_seed": seed,
+                "memory_bytes": memory_mb << 20 if memory_mb else None, "progress": str(scratch / "progress.txt"),
+                "results": {p: str(scratch / f"results-{p}.json") for p in PARTS}}
+        while pending["visible"] or pending["hidden"]:
+            if one_at_a_time:
+                first = (pending["visible"] or pending["hidden"])[0]
+                batch = {p: [i for i in pending[p] if i == first] for p in PARTS}
+            else:
+                batch = {p: list(pending[p]) for p in PARTS}
+            run = _run_child({**spec, **batch}, scratch, workdir, check_timeout, secret)
+            children += 1
+            if not run.started:
+                raise GradingError(f"the checks could not start (the child process stopped{_exit_text(run.returncode)}"
+                                   f"{': ' + run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ''}); "
+                                   f"is --memory {memory_mb} too small, or tinygrad_edu[course] not installed?")
+            for phase in PARTS:
+                payload = run.payloads[phase]
+                if not batch[phase] or payload is None:
+                    continue
+                _collected_as_declared(payload, batch[phase], phase, course)
+                by_id = {i: [] for i in batch[phase]}
+                for result in payload["results"]:
+                    if result["exercise"] in by_id:
+                        by_id[result["exercise"]].append(result)
+                for i, results in by_id.items():
+                    records[(phase, i)] = [_check_record(r, folders, memory_mb) for r in results]
+                    pending[phase].remove(i)
+            if not (batch["visible"] and run.payloads["visible"] is None) and \
+                    not (batch["hidden"] and run.payloads["hidden"] is None):
+                continue
+            blamed = _blame(run, batch, course)
+            if not blamed and not one_at_a_time:
+                one_at_a_time = True
+                continue
+            if not blamed:               # alone in its child, and it still ended it: it is this exercise's doing
+                cause = (f"the checks were still running after {run.stopped_after:g} s and were stopped"
+                         if run.stopped_after is not None else f"Python itself stopped{_exit_text(run.returncode)}")
+                status = "timeout" if run.stopped_after is not None else "crashed"
+                blamed = {(p, i): _blamed_record(status, f"{cause}, outside any one check")
+                          for p in PARTS for i in batch[p] if i in pending[p]}
+            for (phase, i), record in sorted(blamed.items()):
+                records[(phase, i)] = [record]
+                pending[phase].remove(i)
+                if phase == "visible" and i in pending["hidden"]:
+                    records[("hidden", i)] = [_blamed_record(record["status"], "not run: the visible checks "
+                                                             + ("timed out" if record["status"] == "timeout"
+                                                                else "crashed"))]
+                    pending["hidden"].remove(i)
+    exercises = []
+    for graded in course.exercises:
+        visible = records[("visible", graded.id)]
+        vstatus = _part_status(visible)
+        visible_part = Part(vstatus, graded.points if vstatus == "passed" else 0.0, graded.points, visible)
+        hidden_part = None
+        if graded.hidden_points > 0:
+            hidden = records.get(("hidden", graded.id),
+                                 [_blamed_record("error", "not run: no course secret was given")])
+            hstatus = _part_status(hidden)
+            hidden_part = Part(hstatus, graded.hidden_points if hstatus == "passed" else 0.0, graded.hidden_points,
+                               hidden)
+        exercises.append(ExerciseGrade(graded, visible_part, hidden_part))
+    return StudentGrade(submission, course, exercises, seed, children)
+
+
+def _collected_as_declared(payload: dict, ids: list, phase: str, course: Course) -> None:
+    for i in ids:
+        graded = course.graded(i)
+        expected = graded.exercise.checks if phase == "visible" else len(hidden_checks(graded))
+        collected = payload["collected"].get(i, 0)
+        if collected != expected:
+            raise GradingError(f"exercise {i}: pytest collected {collected} {phase} checks but {expected} are "
+                               f"declared; the installed checks are incomplete: reinstall tinygrad_edu")
+
+
+# ----- the batch ------------------------------------------------------------------------------------
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def existing_grades(out: Path) -> list:
+    """What a previous `edu grade` wrote in `out` (grades.csv, results/*.json, feedback/*.md)."""
+    found = [out / "grades.csv"] if (out / "grades.csv").exists() else []
+    for sub, suffix in (("results", ".json"), ("feedback", ".md")):
+        if (out / sub).is_dir():
+            found += sorted(p for p in (out / sub).iterdir() if p.suffix == suffix)
+    return found
+
+
+def grade_all(submissions: list[Submission], course: Course, secret: bytes | None, *, jobs: int | None = None,
+              check_timeout: float = CHECK_TIMEOUT, memory_mb: int | None = MEMORY_MB, on_graded=None) -> list:
+    """Every submission's StudentGrade, in student order; `on_graded(grade)` is called as each one finishes."""
+    check_course(course)
+    jobs = jobs or default_jobs()
+
+    def one(submission):
+        result = grade_submission(submission, course, secret, check_timeout=check_timeout, memory_mb=memory_mb)
+        if on_graded is not None:
+            on_graded(result)
+        return result
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        grades = list(pool.map(one, submissions))
+    return sorted(grades, key=lambda g: g.student)
+
+
+def write_grades(out: Path, grades: list, course: Course, replaced: list | None = None) -> list:
+    """grades.csv, results/STUDENT.json and feedback/STUDENT.md, each written atomically (grades.csv last).
+
+    `replaced` is what a previous run wrote (existing_grades): the files of students no longer graded
+    are removed, so the folder never mixes two batches."""
+    out = Path(out)
+    for sub in ("results", "feedback"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    written = []
+    keep = {g.student for g in grades}
+    for path in replaced or []:
+        if path.parent.name in ("results", "feedback") and path.stem not in keep:
+            path.unlink(missing_ok=True)
+    for g in grades:
+        written.append(atomic_write_text(out / "results" / f"{g.student}.json", results_json(g)))
+        written.append(atomic_write_text(out / "feedback" / f"{g.student}.md", feedback_markdown(g)))
+    written.append(atomic_write_text(out / "grades.csv", grades_csv(grades, course)))
+    return written
+
+
+def _number(value: float):
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def grades_csv(grades: list, course: Course) -> str:
+    """One row per student: the points of each exercise, then the total."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student"] + [g.id for g in course.exercises] + ["total"])
+    for grade in grades:
+        writer.writerow([grade.student] + [format_points(e.points) for e in grade.exercises]
+                        + [format_points(grade.points)])
+    return buffer.getvalue()
+
+
+def results_json(grade: StudentGrade) -> str:
+    """Every check of every exercise: its status, message and numbers (the teacher's record)."""
+    course = grade.course
+    payload = {
+        "version": 1, "student": grade.student, "submission": grade.submission.folder.resolve().name,
+        "course": course.name, "points": _number(grade.points), "max_points": _number(course.max_points),
+        "hidden_seed": None if grade.seed is None else str(grade.seed),
+        "exercises": [{
+            "id": e.graded.id, "title": e.graded.exercise.title, "status": e.status,
+            "points": _number(e.points), "max_points": _number(e.graded.max_points),
+            **{name: {"status": part.status, "points": _number(part.points), "max_points": _number(part.max_points),
+                      "checks": part.checks}
+               for name, part in (("visible", e.visible), ("hidden", e.hidden)) if part is not None},
+        } for e in grade.exercises]}
+    return json.dumps(payload, indent=1, ensure_ascii=False) + "\n"
+
+
+# ----- feedback --------------------------------------------------------------------------------------
+
+def _prose(label: str, text) -> list:
+    return [f"**{label}:** {' '.join(str(text).split())}  "]
+
+
+def _numbers(label: str, text) -> list:
+    """A value as code: on the line when it is short, else in a block of its own."""
+    text = str(text)
+    if "\n" not in text and len(text) <= 60:
+        return [f"**{label}:** `{text}`  "]
+    return ["", f"**{label}:**", "", "```text", *text.splitlines(), "```", ""]
+
+
+def _visible_failure(e: ExerciseGrade) -> list:
+    """The first failed check in numbers (its input, expected, got), its hint and diagnosis; the others by name."""
+    failed = [c for c in e.visible.checks if c["status"] not in ("passed", "not_attempted")]
+    first = failed[0]
+    lines = []
+    if first["check"]:
+        lines += _prose("Check", f"{first['check']} ({len(failed)} of {len(e.visible.checks)} checks failed)")
+    lines += _prose("Problem", first["message"])
+    inputs = first.get("inputs") or {}
+    joined = ", ".join(f"{name} = {value}" for name, value in inputs.items())
+    if inputs and "\n" not in joined and len(joined) <= 60:
+        lines += _numbers("Input", joined)
+    else:
+        for name, value in inputs.items():
+            lines += _numbers(f"Input {name}", value)
+    for label, key in (("Expected", "expected"), ("Got", "got")):
+        if first.get(key) is not None:
+            lines += _numbers(label, first[key])
+    for label, key in (("Hint", "hint"), ("Diagnosis", "diagnosis")):
+        if first.get(key):
+            lines += _prose(label, first[key])
+    others = [c["check"] for c in failed[1:] if c["check"]]
+    if others:
+        lines += _prose("Also failed", "; ".join(others))
+    return [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+
+
+def _hidden_failures(e: ExerciseGrade) -> list:
+    """Each failed hidden check: its name, the kind of mistake, the message and the hint; never its inputs,
+    expected values or diagnosis (those are made from the hidden inputs)."""
+    lines = ["The visible checks pass; the hidden checks, the same checks on inputs drawn for you, do not:", ""]
+    for c in e.hidden.checks:
+        if c["status"] in ("passed", "not_attempted"):
+            continue
+        kind = KIND_WORDS.get(c["kind"] or "", c["kind"] or "")
+        lines.append(f"- **{c['check'] or 'the hidden checks'}**: {STATUS_WORDS.get(c['status'], c['status'])}"
+                     + (f" ({kind})" if kind else "") + f". {c['message']}" + (f" Hint: {c['hint']}" if c["hint"] else ""))
+    return lines
+
+
+def feedback_markdown(grade: StudentGrade) -> str:
+    """What the student reads: each exercise's status and points, each failure in numbers with its hint."""
+    course = grade.course
+    lines = [f"# {course.name}: feedback for {grade.student}", "",
+             f"**{format_points(grade.points)} of {format_points(course.max_points)} points.**", ""]
+    if course.has_hidden_checks:
+        lines += ["Each exercise's checks are the ones `edu check` runs. Hidden checks run the same checks again on "
+                  "inputs drawn for you alone: passing them shows your code is right in general, not only on the "
+                  "inputs you saw.", ""]
+    header = "| exercise | status | checks |" + (" hidden checks |" if course.has_hidden_checks else "") + " points |"
+    lines += [header, "|" + "---|" * header.count(" |")]
+    for e in grade.exercises:
+        passed = sum(c["status"] == "passed" for c in e.visible.checks)
+        row = f"| {e.graded.id} {e.graded.exercise.title} | {_status_word(e)} | {passed} of {len(e.visible.checks)} |"
+        if course.has_hidden_checks:
+            row += (f" {sum(c['status'] == 'passed' for c in e.hidden.checks)} of {len(e.hidden.checks)} |"
+                    if e.hidden else " – |")
+        lines.append(row + f" {format_points(e.points)} of {format_points(e.graded.max_points)} |")
+    for e in grade.exercises:
+        if e.status in ("passed", "not_attempted"):
+            continue
+        lines += ["", f"## {e.graded.id} {e.graded.exercise.title}: {_status_word(e)} "
+                      f"({e.graded.exercise.file}, {e.graded.exercise.name})", ""]
+        if e.visible.status not in ("passed", "not_attempted"):
+            lines += _visible_failure(e)
+        elif e.hidden is not None:
+            lines += _hidden_failures(e)
+    not_attempted = [e for e in grade.exercises if e.status == "not_attempted"]
+    if not_attempted:
+        lines += ["", "## Not attempted", ""] + [f"- {e.graded.id} {e.graded.exercise.title} ({e.graded.exercise.file}, "
+                                                 f"{e.graded.exercise.name})" for e in not_attempted]
+    todo = next((e for e in grade.exercises if e.status != "passed"), None)
+    lines += ["", "## Next", ""]
+    if todo is None:
+        lines.append("Every exercise passes.")
+    else:
+        lines.append(f"Start with {todo.graded.id} {todo.graded.exercise.title}: `edu check {todo.graded.id}` "
+                     f"checks it on your machine.")
+    return "\n".join(lines) + "\n"
+
+
+def _status_word(e: ExerciseGrade) -> str:
+    if e.status == "hidden_failed":
+        return "passed; hidden checks failed"
+    return STATUS_WORDS.get(e.status, e.status)
