@@ -63,7 +63,7 @@ from .manifest import load
 from .runner import child_environment
 
 CHECK_TIMEOUT = 20.0       # seconds one check may run (the same default as edu check)
-MEMORY_MB = 1024           # the child's address space; numpy, pytest and hypothesis need about 150 MB
+MEMORY_MB = 1024           # the child's address space (tests/test_grade.py grades its whole batch in 512)
 KILL_GRACE = 2.0           # seconds past the time limit before the parent stops a check from outside
 STARTUP_LIMIT = 120.0      # seconds the child may spend outside any check (start-up, collection, results)
 EXIT_LIMIT = 10.0          # seconds the child may take to exit once it is done (a student's thread may linger)
@@ -502,17 +502,17 @@ def _blame(run: _ChildRun, batch: dict, course: Course) -> dict:
     graded = course.graded(exercise_id)
     if event == "setup":           # the fixture imports the file: every exercise of it would do the same
         ids = [i for i in batch[phase] if course.graded(i).exercise.file == graded.exercise.file]
-        doing = f"importing {graded.exercise.file}"
+        what, during = f"importing {graded.exercise.file}", f"while importing {graded.exercise.file}"
     else:
         ids = [exercise_id]
-        doing = f"check “{check}”"
+        what, during = f"check “{check}”", f"during check “{check}”"
     if run.stopped_after is not None:
-        status, message = "timeout", (f"{doing} was still running after {run.stopped_after:g} s and was stopped from "
+        status, message = "timeout", (f"{what} was still running after {run.stopped_after:g} s and was stopped from "
                                       f"outside: an endless loop that even the time limit could not interrupt?")
         hint = "Look for a loop that never ends (a while loop whose condition never changes, a loop that catches " \
                "every exception), or far too much work."
     else:
-        status, message = "crashed", (f"Python itself stopped{_exit_text(run.returncode)} during {doing}: "
+        status, message = "crashed", (f"Python itself stopped{_exit_text(run.returncode)} {during}: "
                                       f"os._exit, a crash inside C code, or memory exhausted?")
         hint = "Run your code on a small input yourself (edu check shows the input): it must return, not end Python."
     return {(phase, i): _blamed_record(status, message, hint) for i in ids}
