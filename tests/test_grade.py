@@ -548,3 +548,34 @@ def test_every_check_of_a_student_gets_its_own_seed():
 def test_the_check_names_in_the_progress_lines_are_the_feedbacks():
     assert all("\t" not in check_name(fn) and "\n" not in check_name(fn)
                for e in EXERCISES for fn in check_functions(e.id))
+
+
+# ----- what docs/TEACHING.md says -----------------------------------------------------------------
+
+def test_the_teaching_guide_states_the_graders_defaults_and_real_options():
+    text = " ".join((ROOT / "docs" / "TEACHING.md").read_text(encoding="utf-8").split())
+    assert f"`--timeout`, {grading.CHECK_TIMEOUT:g} s by default" in text
+    assert f"stopped from outside {grading.KILL_GRACE:g} s later" in text
+    assert f"`--memory`, {grading.MEMORY_MB} MB by default" in text
+    options = {opt for param in cli.commands["grade"].params for opt in param.opts}
+    for option in re.findall(r"edu grade [^`\n]*", text):
+        for word in re.findall(r"--[a-z-]+", option):
+            assert word in options, word
+    for word in ("--timeout", "--memory", "--jobs", "--force", "--roster", "--secret-file", "--out"):
+        assert word in text and word in options
+    assert "education/autograding@v1" in (ROOT / "tinygrad_edu" / "course" / "classroom.py").read_text()
+
+
+def test_one_submission_per_core_by_default():
+    assert cli.commands["grade"].params[[p.name for p in cli.commands["grade"].params].index("jobs")].default is None
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert grading.default_jobs() == expected
+
+
+def test_where_the_memory_limit_is_not_enforced_the_grader_says_so(monkeypatch, workbooks, tmp_path):
+    monkeypatch.setattr(grading, "memory_limit_enforced", lambda: False)
+    monkeypatch.setattr(grading, "grade_all", lambda *args, **kwargs: [])
+    result = CliRunner().invoke(cli, ["grade", str(workbooks / "alice"), "--out", str(tmp_path / "out")],
+                                env={grading.SECRET_ENV: SECRET})
+    assert result.exit_code == 0, result.output
+    assert f"does not enforce a memory limit (RLIMIT_AS); --memory {grading.MEMORY_MB} has no effect" in result.output
