@@ -1,3 +1,4 @@
-"""`python cli.py ...` in a checkout runs the `edu` command, which lives in tinygrad_edu/cli/."""
-from tinygrad_edu.cli import cli, main  # noqa: F401  (cli: for `from cli import cli` in older code)
+"""`python cli.py ...` in a checkout runs the `edu` command (tinygrad_edu_launcher.py starts it)."""
+from tinygrad_edu_launcher import main
 if __name__ == "__main__": main()
+else: from tinygrad_edu.cli import cli  # noqa: F401  (for `from cli import cli` in older code)

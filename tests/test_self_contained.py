@@ -19,7 +19,8 @@ PATTERNS = {
     # 000 … 004 on their own: not part of a number (0.001, 10,000, 1000, 1e-004) or of a longer word.
     "a document number used as a name": re.compile(r"(?<![\w.,+\-−])00[0-4](?!\w)(?![.,]\d)"),
 }
-AREAS = ["tutorials", "docs", "cli.py", "README.md", "tinygrad_edu", "tests", "bench"]
+AREAS = ["tutorials", "docs", "cli.py", "tinygrad_edu_launcher.py", "README.md", "tinygrad_edu", "tests", "bench",
+         "exercises"]
 
 
 def _files(area):

@@ -22,7 +22,9 @@ only the figures that are not the same; ``--check`` writes nothing at all.
 ``--notebooks [DIR]`` turns each chapter into a Jupyter notebook (``notebook``): prose in
 Markdown cells, each ```python block a code cell, the recorded ```text outputs and the
 ``![figure](figures/...)`` lines left out (running the cell shows both), each exercise's
-folded solution one Markdown cell (so "Run All" never runs it), and a python3 kernelspec.
+folded solution one Markdown cell (so "Run All" never runs it), and a python3 kernelspec. The
+solution markers around each fold (``<!-- BEGIN SOLUTION -->`` / ``<!-- END SOLUTION -->``, which
+``edu course build --student`` replaces by one line) are left out of every cell.
 Notebooks are build products (tutorials/*.ipynb is ignored by git); an existing notebook is
 replaced only if it is still exactly as the build wrote it, or with ``--force``: one a
 student has run or edited is kept.
@@ -54,7 +56,9 @@ HERE = Path(__file__).resolve().parent
 # Run the chapters against the package in this checkout, even when another copy is installed.
 sys.path.insert(0, str(HERE.parent))
 
-from tinygrad_edu.io import atomic_write_bytes, atomic_write_text  # noqa: E402 (needs the path above)
+from tinygrad_edu.course.edition import MARKDOWN_MARKERS  # noqa: E402 (needs the path above)
+from tinygrad_edu.io import atomic_write_bytes, atomic_write_text  # noqa: E402
+
 CHAPTER_GLOB = "[0-9][0-9]-*.md"
 FENCE = re.compile(r"^```\s*([\w+-]*)\s*$")
 # ![alt text](figures/name.png); the alt text may hold balanced brackets, as in "MLP([2, 4, 1])".
@@ -286,6 +290,9 @@ def _cells(text: str) -> list:
 
     while i < len(lines):
         line, m = lines[i], FENCE.match(lines[i])
+        if not m and line.strip() in MARKDOWN_MARKERS:       # instructor's markup: no cell shows it
+            i += 1
+            continue
         if not m and "<details" in line:                     # a fold: one Markdown cell, code and all
             flush()
             start, in_fence = i, False
@@ -343,7 +350,8 @@ def notebook(text: str, name: str = "chapter"):
     code cell, without its recorded ```text output and without the ``![...](figures/...)`` line
     after it (running the cell shows both). Each ``<details>`` fold (an exercise's solution,
     with its code and output) is one Markdown cell, so "Run All" does not run it. The line
-    ``RUN_ANYWHERE_LINE`` becomes the note ``RUN_ANYWHERE``. Cell ids are `name`-1, `name`-2, ...
+    ``RUN_ANYWHERE_LINE`` becomes the note ``RUN_ANYWHERE``; the solution markers around a fold
+    (``MARKDOWN_MARKERS``) are dropped. Cell ids are `name`-1, `name`-2, ...
     """
     import nbformat
     nb = nbformat.v4.new_notebook()

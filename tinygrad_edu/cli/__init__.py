@@ -1,20 +1,20 @@
 """The `edu` command line: thin click wrappers over the tinygrad_edu library.
 
 One module per group of commands: ``train`` (train, compare, optimizers), ``ablate``
-(ablate, landscape), ``graph``, ``diagnose`` and ``check`` (the workbook); ``_common`` holds what they share. Every command parses
-its options, calls the library and prints the result. Bad usage exits with status 2 and a
+(ablate, landscape), ``graph``, ``diagnose``, ``check`` (the workbook) and ``course`` (the student edition); ``_common`` holds
+what they share. Every command parses its options, calls the library and prints the result. Bad usage exits with status 2 and a
 one-line message (click.UsageError / click.BadParameter).
 
-It is installed as `edu`; `python -m tinygrad_edu` and `python cli.py` (in a checkout) run it too.
+It is installed as `edu`; `python -m tinygrad_edu` and `python cli.py` (in a checkout) run it too. All
+three start in ``tinygrad_edu_launcher.main``, which catches a signal while this module loads.
 """
 from __future__ import annotations
-
-from . import _startup  # first: Ctrl-C while the rest loads is one line, not a traceback  # isort: skip
 
 import click
 
 from .ablate import ablate_command, landscape_command
 from .check import check_command
+from .course import course_group
 from .diagnose import diagnose_command
 from .grade import grade_command
 from .graph import graph_command
@@ -37,10 +37,10 @@ cli.add_command(landscape_command)
 cli.add_command(graph_command)
 cli.add_command(diagnose_command)
 cli.add_command(check_command)
+cli.add_command(course_group)
 cli.add_command(grade_command)
 
 
 def main() -> None:
-    """The `edu` console script."""
-    _startup.restore()
+    """The command line as `edu` runs it, without the start-up signal handlers (``tinygrad_edu_launcher.main``)."""
     cli(prog_name="edu")

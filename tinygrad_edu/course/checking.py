@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from . import checks as _checks_package
 from .feedback import CheckFailed
@@ -40,10 +40,13 @@ from .workbook import Workbook, WorkbookImportError, not_attempted, stub_of
 CHECKS_FOLDER = Path(_checks_package.__file__).parent
 
 # Few examples (a check must be quick), always the same ones (same feedback on every run), no
-# .hypothesis folder in the student's workbook, and the smallest failing input reported.
+# .hypothesis folder in the student's workbook, and the smallest failing input reported. Without the
+# "explain" phase: it re-runs a failing check under a tracer to list the lines it ran, which the
+# feedback never shows, at a cost of seconds per failing exercise.
 CHECK_SETTINGS = settings(max_examples=30, derandomize=True, database=None, deadline=None,
                           report_multiple_bugs=False, print_blob=False,
-                          suppress_health_check=list(HealthCheck))
+                          suppress_health_check=list(HealthCheck),
+                          phases=[phase for phase in Phase if phase is not Phase.explain])
 
 STATUSES = ("passed", "failed", "not_attempted", "import_error", "timeout", "error")
 

@@ -32,11 +32,20 @@ class CheckFailed(AssertionError):
     """One check failed. `kind` picks the hint; the other fields are shown to the student."""
 
     def __init__(self, message: str, *, kind: str = "wrong", expected=None, got=None, max_diff=None,
-                 inputs: dict | None = None, diagnosis: str = ""):
+                 inputs: dict | None = None, diagnosis: str = "", diagnosis_of=None):
         super().__init__(message)
-        self.message, self.kind, self.diagnosis = message, kind, diagnosis
+        self.message, self.kind = message, kind
+        self._diagnosis, self._diagnosis_of = diagnosis, diagnosis_of
         self.expected, self.got, self.max_diff = expected, got, max_diff
         self.inputs = dict(inputs or {})
+
+    @property
+    def diagnosis(self) -> str:
+        """The engine's diagnosis, computed when first read: hypothesis raises a CheckFailed for every
+        failing example it tries while shrinking, and only the last one is shown."""
+        if self._diagnosis_of is not None:
+            self._diagnosis, self._diagnosis_of = self._diagnosis_of(), None
+        return self._diagnosis
 
     def details(self) -> dict:
         """The fields as plain text and numbers (for results.json)."""
@@ -58,8 +67,10 @@ def _text(value, limit: int = 400) -> str | None:
     """A short printable form of a value (arrays with 6 significant digits)."""
     if value is None:
         return None
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f":
-        text = repr(float(value))
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiub":
+        text = repr(value.item())
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "iub":
+        text = np.array2string(value, separator=", ", threshold=20)
     elif isinstance(value, np.ndarray) or isinstance(value, (list, tuple)) and value and \
             all(isinstance(v, (int, float, np.floating)) for v in value):
         text = np.array2string(np.asarray(value, dtype=float), precision=6, separator=", ", threshold=20)
@@ -155,8 +166,6 @@ def expect_close(got, expected, *, what: str, inputs: dict | None = None, rtol: 
     result = compare(got, expected, rtol, atol)
     if result.equal:
         return
-    if diagnosis_of is not None:
-        diagnosis = diagnosis_of()
     where = f" at index {result.where}" if result.where is not None and np.ndim(expected) > 0 else ""
     parts = [f"{what} is wrong"]
     if result.max_diff is not None:
@@ -164,7 +173,7 @@ def expect_close(got, expected, *, what: str, inputs: dict | None = None, rtol: 
     parts.extend(result.notes)
     raise CheckFailed("; ".join(parts), kind=kind or result.kind, expected=np.asarray(expected),
                       got=got if isinstance(got, np.ndarray) else np.asarray(got) if _numeric(got) else got,
-                      max_diff=result.max_diff, inputs=inputs, diagnosis=diagnosis)
+                      max_diff=result.max_diff, inputs=inputs, diagnosis=diagnosis, diagnosis_of=diagnosis_of)
 
 
 def _numeric(value) -> bool:

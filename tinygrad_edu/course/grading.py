@@ -81,13 +81,7 @@ KIND_WORDS = {"sign": "a sign error", "scale": "a wrong constant factor", "trans
 # A check's environment: these variables only (EDU_COURSE_SECRET and whatever else the teacher's shell holds stay out).
 _CHILD_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP",
                     "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH")
-# The child's program. Before the checks are imported it loads a hypothesis profile without the "explain"
-# phase: that phase only adds notes to a failure (the feedback never shows them) and takes nine tenths of a
-# failed check's time; the examples tried, the shrunk input and every result are the same without it.
-_CHILD_CODE = ("import sys; from hypothesis import Phase, settings; "
-               "settings.register_profile('edu-grade', phases=[p for p in Phase if p is not Phase.explain]); "
-               "settings.load_profile('edu-grade'); "
-               "from tinygrad_edu.course.grading import child_main; sys.exit(child_main(sys.argv[1:]))")
+_CHILD_CODE = "import sys; from tinygrad_edu.course.grading import child_main; sys.exit(child_main(sys.argv[1:]))"
 _STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 

@@ -7,6 +7,8 @@
 The test suite puts each mutant in the workbook in place of the solution and requires that the
 exercise fails, with the hint the manifest gives for `kind`. A mutant is the object the student
 writes (a function or a class), under the exercise's name. ``collect(folder)`` reads them all.
+While a mutant is checked, the other exercises' names in its own file are bound to their
+references too (as in the workbook), so a mutant of 1.2 calls the reference central_difference.
 """
 from __future__ import annotations
 

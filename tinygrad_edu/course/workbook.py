@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -63,6 +64,17 @@ def _import_error_line(exc: BaseException, path: Path) -> str:
     return f"{path.name}{f' line {line}' if line else ''}: {type(exc).__name__}: {first}".rstrip(": ")
 
 
+def _globals_of(obj) -> dict | None:
+    """The global namespace a function, or a class's methods, look names up in."""
+    if inspect.isfunction(obj):
+        return obj.__globals__
+    if inspect.isclass(obj):
+        for value in vars(obj).values():
+            if inspect.isfunction(value):
+                return value.__globals__
+    return None
+
+
 class Workbook:
     """A workbook folder, its modules imported on first use (each Workbook imports them afresh).
 
@@ -107,24 +119,31 @@ class Workbook:
         """Within this block, `student()` is exercise `exercise_id` and every other exercise is its reference."""
         exercise = self.exercises[exercise_id]
         own = self.module(exercise.file)
+        # The names to bind: in every workbook module, and in the module an override (a mutant) was written in.
+        namespaces = [vars(m) for m in self._modules.values()]
+        override_globals = _globals_of(self.overrides.get(exercise_id))
+        if override_globals is not None and all(ns is not override_globals for ns in namespaces):
+            namespaces.append(override_globals)
         saved = []
         for other in self.exercises.values():
-            module = self._modules.get(other.file) if other.file != exercise.file else own
-            if module is None or not hasattr(module, other.name):
-                continue
-            if other.id == exercise_id:
-                replacement = self.overrides.get(other.id, getattr(module, other.name))
-            else:
-                replacement = other.load_reference()
-            saved.append((module, other.name, getattr(module, other.name)))
-            setattr(module, other.name, replacement)
+            for ns in namespaces:
+                if other.name not in ns:
+                    continue
+                if other.id == exercise_id:
+                    if ns is not vars(own):
+                        continue
+                    replacement = self.overrides.get(other.id, ns[other.name])
+                else:
+                    replacement = other.load_reference()
+                saved.append((ns, other.name, ns[other.name]))
+                ns[other.name] = replacement
         previous, self._current = self._current, exercise
         try:
             yield self
         finally:
             self._current = previous
-            for module, name, value in reversed(saved):
-                setattr(module, name, value)
+            for ns, name, value in reversed(saved):
+                ns[name] = value
 
     @property
     def exercise(self) -> Exercise:
