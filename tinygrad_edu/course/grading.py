@@ -3,7 +3,8 @@ child process with a time and a memory limit; then grades.csv, results/STUDENT.j
 
     course = load_course()
     submissions = find_submissions(["subs/alice", "subs/bob"])
-    summary = grade(submissions, "graded", course, secret=b"...", jobs=2)
+    grades = grade_all(submissions, course, read_secret(), jobs=2)     # StudentGrade, in student order
+    write_grades("graded", grades, course)
 
 What a submission can and cannot change:
 
@@ -11,9 +12,9 @@ What a submission can and cannot change:
   itself) are copied into a fresh folder. The checks, the references and the engine are the
   grader's own copy (``runner.child_environment`` puts it first on the child's path); a student
   who edits or deletes the tests, adds a conftest.py or a tinygrad_edu/ folder changes nothing.
-- The checks run in a child process: ``python -c 'child_main()'`` runs pytest twice, once on the
-  visible checks (the ones ``edu check`` runs) and once on the hidden ones (the checks that draw
-  inputs, seeded with ``--hidden-seed``). Each check has a time limit inside the child (SIGALRM,
+- The checks run in a child process (``CHILD_PROGRAM``) that runs pytest twice, once on the
+  visible checks (the ones ``edu check`` runs, on the same inputs) and once on the hidden ones
+  (the checks that draw inputs, seeded with ``--hidden-seed``). Each check has a time limit inside the child (SIGALRM,
   see ``checking.time_limit``) and, should the student's code defeat it, the parent stops the child
   from outside ``KILL_GRACE`` seconds later. On Linux the child's address space is limited with
   ``resource.setrlimit(RLIMIT_AS)``; an allocation past it raises MemoryError in the student's
@@ -24,7 +25,7 @@ What a submission can and cannot change:
   "crashed" or "timeout" (every exercise of the file, when it happened while importing the file),
   and the others run again in a new child. If no check was running, the remaining exercises run
   one child each. One child per submission is the common case: it is what makes the grading fast
-  (a child costs about a second of CPU before its first check).
+  (each child starts Python, NumPy, pytest and hypothesis anew before its first check).
 - Hidden checks: the child receives ``--hidden-seed N`` with N = HMAC-SHA256(course secret, student
   id) (``student_seed``), never the secret: its environment is built from a short list of
   variables and EDU_COURSE_SECRET is not one of them. Each check's seed is derived from N
@@ -54,10 +55,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from ..io import FileKindError, atomic_write_text, regular_file
-from .checking import CHECKS_FOLDER, check_functions, check_name, draws_inputs
+from .checking import CHECKS_FOLDER, check_functions, draws_inputs
 from .coursefile import Course, GradedExercise, format_points
 from .manifest import load
 from .runner import child_environment
@@ -81,7 +80,6 @@ KIND_WORDS = {"sign": "a sign error", "scale": "a wrong constant factor", "trans
 # A check's environment: these variables only (EDU_COURSE_SECRET and whatever else the teacher's shell holds stay out).
 _CHILD_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP",
                     "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH")
-_CHILD_CODE = "import sys; from tinygrad_edu.course.grading import child_main; sys.exit(child_main(sys.argv[1:]))"
 _STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
@@ -235,17 +233,34 @@ def memory_limit_enforced() -> bool:
 
 # ----- the child: pytest, twice, with a progress file ---------------------------------------------
 
-class _Progress:
-    """A pytest plugin (in the child) that writes one line when each check starts and ends."""
+# The child's program, run as `python -c CHILD_PROGRAM SPEC.json`. It is a string, not a module of the
+# package, because hypothesis draws some inputs from the literal constants of every local module loaded
+# in the process: a child that loaded one more module of ours than `edu check`'s would draw other inputs.
+# This one loads what `edu check`'s loads, so the visible checks draw the inputs `edu check` draws.
+CHILD_PROGRAM = r'''
+import json, sys
+spec = json.load(open(sys.argv[1], encoding="utf-8"))
+if spec["memory_bytes"]:
+    try:
+        import resource                   # POSIX; macOS accepts RLIMIT_AS but does not enforce it
+        resource.setrlimit(resource.RLIMIT_AS, (spec["memory_bytes"], spec["memory_bytes"]))
+    except (ImportError, ValueError, OSError):
+        pass
+import pytest
+progress = open(spec["progress"], "a", encoding="utf-8", buffering=1)   # line-buffered: the parent reads it live
 
-    def __init__(self, path: str):
-        self.file = open(path, "a", encoding="utf-8", buffering=1)      # line-buffered: the parent reads it live
-        self.phase = ""
 
-    def write(self, event: str, item=None) -> None:
-        exercise = getattr(getattr(item, "obj", None), "__exercise__", "") if item is not None else ""
-        check = check_name(item.obj) if item is not None else ""
-        self.file.write(f"{event}\t{self.phase}\t{exercise}\t{check}\n")
+class Progress:
+    """One line when each check starts its setup, its call and its teardown: what the parent watches."""
+
+    def __init__(self, phase):
+        self.phase = phase
+
+    def write(self, event, item=None):
+        fn = getattr(item, "obj", None)
+        doc = (getattr(fn, "__doc__", None) or "").strip()
+        check = doc.splitlines()[0].strip() if doc else getattr(fn, "__name__", "")
+        progress.write(f"{event}\t{self.phase}\t{getattr(fn, '__exercise__', '')}\t{check}\n")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
@@ -260,38 +275,22 @@ class _Progress:
         self.write("teardown", item)
 
 
-def _limit_memory(limit_bytes: int | None) -> None:
-    if not limit_bytes:
-        return
-    try:
-        import resource                  # POSIX only
-        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-    except (ImportError, ValueError, OSError):
-        pass                             # no such limit here (see memory_limit_enforced)
+for phase, args in spec["runs"]:
+    plugin = Progress(phase)
+    plugin.write("session")
+    pytest.main(args, plugins=[plugin])
+progress.write("exit\t\t\t\n")
+'''
 
 
-def child_main(argv) -> int:
-    """The child's program: the visible checks, then the hidden ones, of the exercises its spec file names."""
-    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    _limit_memory(spec["memory_bytes"])
-    progress = _Progress(spec["progress"])
-    for phase in PARTS:
-        ids = spec[phase]
-        if not ids:
-            continue
-        markers = " or ".join("ex" + i.replace(".", "_") for i in ids)
-        args = ["-p", "tinygrad_edu.course.plugin", "-c", str(CHECKS_FOLDER / "pytest.ini"), "--rootdir",
-                str(CHECKS_FOLDER), str(CHECKS_FOLDER), "-q", "--no-header", "-p", "no:warnings",
-                "--workbook", spec["workbook"], "--results", spec["results"][phase],
-                "--check-timeout", repr(spec["check_timeout"]), "-m", markers]
-        if phase == "hidden":
-            args += ["--hidden-seed", str(spec["hidden_seed"])]
-        progress.phase = phase
-        progress.write("session")
-        pytest.main(args, plugins=[progress])
-    progress.write("exit")
-    return 0
-
+def _pytest_args(phase: str, ids: list, workbook: Path, results: str, check_timeout: float,
+                 seed: int | None) -> list:
+    """The child's pytest command line for one phase: the grader's checks, on `workbook`, for `ids`."""
+    args = ["-p", "tinygrad_edu.course.plugin", "-c", str(CHECKS_FOLDER / "pytest.ini"), "--rootdir",
+            str(CHECKS_FOLDER), str(CHECKS_FOLDER), "-q", "--no-header", "-p", "no:warnings", "--workbook",
+            str(workbook), "--results", results, "--check-timeout", repr(check_timeout),
+            "-m", " or ".join("ex" + i.replace(".", "_") for i in ids)]
+    return args + (["--hidden-seed", str(seed)] if phase == "hidden" else [])
 
 # ----- the parent: one child, watched ---------------------------------------------------------------
 
@@ -337,7 +336,7 @@ def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, s
     for path in spec["results"].values():
         Path(path).unlink(missing_ok=True)
     with open(scratch / "stdout.txt", "wb") as out, open(scratch / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-c", _CHILD_CODE, str(spec_path)], cwd=workdir,
+        proc = subprocess.Popen([sys.executable, "-c", CHILD_PROGRAM, str(spec_path)], cwd=workdir,
                                 env=_child_env(secret, scratch), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 start_new_session=True)
         last, started, offset = None, False, 0
@@ -534,23 +533,25 @@ def grade_submission(submission: Submission, course: Course, secret: bytes | Non
         workdir = scratch / "exercises"
         _workbook_copy(submission, course, workdir)
         folders = tuple(sorted({str(workdir.resolve()), str(workdir)}, key=len, reverse=True))
-        spec = {"workbook": str(workdir), "check_timeout": check_timeout, "hidden_seed": seed,
-                "memory_bytes": memory_mb << 20 if memory_mb else None, "progress": str(scratch / "progress.txt"),
-                "results": {p: str(scratch / f"results-{p}.json") for p in PARTS}}
+        results = {p: str(scratch / f"results-{p}.json") for p in PARTS}
         while pending["visible"] or pending["hidden"]:
             if one_at_a_time:
                 first = (pending["visible"] or pending["hidden"])[0]
                 batch = {p: [i for i in pending[p] if i == first] for p in PARTS}
             else:
                 batch = {p: list(pending[p]) for p in PARTS}
-            run = _run_child({**spec, **batch}, scratch, workdir, check_timeout, secret)
+            spec = {"memory_bytes": memory_mb << 20 if memory_mb else None, "progress": str(scratch / "progress.txt"),
+                    "results": {p: results[p] for p in PARTS if batch[p]},
+                    "runs": [(p, _pytest_args(p, batch[p], workdir, results[p], check_timeout, seed))
+                             for p in PARTS if batch[p]]}
+            run = _run_child(spec, scratch, workdir, check_timeout, secret)
             children += 1
             if not run.started:
                 raise GradingError(f"the checks could not start (the child process stopped{_exit_text(run.returncode)}"
                                    f"{': ' + run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ''}); "
                                    f"is --memory {memory_mb} too small, or tinygrad_edu[course] not installed?")
             for phase in PARTS:
-                payload = run.payloads[phase]
+                payload = run.payloads.get(phase)
                 if not batch[phase] or payload is None:
                     continue
                 _collected_as_declared(payload, batch[phase], phase, course)
@@ -561,8 +562,7 @@ def grade_submission(submission: Submission, course: Course, secret: bytes | Non
                 for i, results in by_id.items():
                     records[(phase, i)] = [_check_record(r, folders, memory_mb) for r in results]
                     pending[phase].remove(i)
-            if not (batch["visible"] and run.payloads["visible"] is None) and \
-                    not (batch["hidden"] and run.payloads["hidden"] is None):
+            if all(run.payloads.get(p) is not None for p in PARTS if batch[p]):
                 continue
             blamed = _blame(run, batch, course)
             if not blamed and not one_at_a_time:
