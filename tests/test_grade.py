@@ -26,8 +26,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -588,3 +590,29 @@ def test_where_the_memory_limit_is_not_enforced_the_grader_says_so(monkeypatch, 
                                 env={grading.SECRET_ENV: SECRET})
     assert result.exit_code == 0, result.output
     assert f"does not enforce a memory limit (RLIMIT_AS); --memory {grading.MEMORY_MB} has no effect" in result.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_every_child_and_writes_nothing(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    body = f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\nwhile True:\n    time.sleep(0.01)"
+    edition = _student_edition(tmp_path / "edition")
+    _fill(edition, tmp_path / "alice", {FIRST.id: body})
+    running = _edu_started("grade", str(tmp_path / "alice"), "--out", str(tmp_path / "out"), "--course",
+                           str(_course_file(tmp_path / "course.toml")), env_extra={grading.SECRET_ENV: SECRET})
+    try:
+        for _ in range(600):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        running.send_signal(signal.SIGINT)
+        stdout, stderr = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == f"edu grade: stopped by SIGINT; nothing was written to {tmp_path / 'out'}"
+    assert "Traceback" not in stderr and not (tmp_path / "out").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)

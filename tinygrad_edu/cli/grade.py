@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -9,6 +11,7 @@ import click
 from ..course import grading
 from ..course.coursefile import COURSE_FILE, CourseError, format_points, load_course
 from ._common import refuse_existing
+from .course import _stoppable, _Stopped          # Ctrl-C, SIGTERM, SIGHUP as one exception, as `edu course build`
 
 
 def _course_file(given: Path | None) -> Path:
@@ -75,9 +78,13 @@ def grade_command(submissions, out, roster, secret_file, course_file, jobs, time
         click.echo(f"{result.student}: {format_points(result.points)} of {format_points(course.max_points)} points",
                    err=True)
     try:
-        grades = grading.grade_all(found, course, secret, jobs=jobs, check_timeout=timeout, memory_mb=memory or None,
-                                   on_graded=graded)
+        with _stoppable():
+            grades = grading.grade_all(found, course, secret, jobs=jobs, check_timeout=timeout,
+                                       memory_mb=memory or None, on_graded=graded)
         written = grading.write_grades(out, grades, course, replaced=previous)
+    except _Stopped as exc:
+        click.echo(f"edu grade: stopped by {signal.Signals(exc.signum).name}; nothing was written to {out}", err=True)
+        sys.exit(128 + exc.signum)
     except grading.GradingError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:

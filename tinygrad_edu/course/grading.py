@@ -50,6 +50,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 class GradingError(ValueError):
     """Grading cannot start as asked (a missing folder, a bad roster, no secret): one line with the fix."""
+
+
+class GradingStopped(Exception):
+    """The batch was stopped (grade_all's caller was interrupted); the child it was running is gone."""
 
 
 # ----- who is graded, with which secret ----------------------------------------------------------
@@ -309,7 +314,8 @@ def _child_env(secret: bytes | None, scratch: Path) -> dict:
     env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8",
                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",       # only our plugin: the same checks wherever they run
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",   # the jobs share the cores
-               MPLBACKEND="Agg", TMPDIR=str(scratch))
+               MPLBACKEND="Agg", TMPDIR=str(scratch),
+               PYTHONSAFEPATH="1")                           # the working folder is not on the child's path
     if secret:
         text = secret.decode("utf-8", "replace")
         env = {k: v for k, v in env.items() if text not in v}
@@ -328,7 +334,8 @@ def _read_new(path: Path, offset: int) -> tuple:
     return lines, offset + end
 
 
-def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, secret: bytes | None) -> _ChildRun:
+def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, secret: bytes | None,
+               stop: threading.Event | None = None) -> _ChildRun:
     spec_path = scratch / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     progress = Path(spec["progress"])
@@ -355,6 +362,10 @@ def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, s
                     started = started or fields[0] == "session"
                     limit = {"setup": check_timeout + KILL_GRACE, "call": check_timeout + KILL_GRACE,
                              "exit": EXIT_LIMIT}.get(fields[0], STARTUP_LIMIT)
+            if stop is not None and stop.is_set():
+                _kill(proc)
+                proc.wait()
+                raise GradingStopped("grading was stopped")
             if time.monotonic() - since > limit:
                 stopped = limit
                 _kill(proc)
@@ -521,7 +532,8 @@ def _workbook_copy(submission: Submission, course: Course, dest: Path) -> None:
 
 
 def grade_submission(submission: Submission, course: Course, secret: bytes | None, *,
-                     check_timeout: float = CHECK_TIMEOUT, memory_mb: int | None = MEMORY_MB) -> StudentGrade:
+                     check_timeout: float = CHECK_TIMEOUT, memory_mb: int | None = MEMORY_MB,
+                     stop: threading.Event | None = None) -> StudentGrade:
     """Grade one submission in fresh child processes (one, unless something crashes or hangs)."""
     seed = student_seed(secret, submission.student) if secret and course.has_hidden_checks else None
     pending = {"visible": [g.id for g in course.exercises],
@@ -544,7 +556,7 @@ def grade_submission(submission: Submission, course: Course, secret: bytes | Non
                     "results": {p: results[p] for p in PARTS if batch[p]},
                     "runs": [(p, _pytest_args(p, batch[p], workdir, results[p], check_timeout, seed))
                              for p in PARTS if batch[p]]}
-            run = _run_child(spec, scratch, workdir, check_timeout, secret)
+            run = _run_child(spec, scratch, workdir, check_timeout, secret, stop)
             children += 1
             if not run.started:
                 raise GradingError(f"the checks could not start (the child process stopped{_exit_text(run.returncode)}"
@@ -629,17 +641,27 @@ def existing_grades(out: Path) -> list:
 
 def grade_all(submissions: list[Submission], course: Course, secret: bytes | None, *, jobs: int | None = None,
               check_timeout: float = CHECK_TIMEOUT, memory_mb: int | None = MEMORY_MB, on_graded=None) -> list:
-    """Every submission's StudentGrade, in student order; `on_graded(grade)` is called as each one finishes."""
+    """Every submission's StudentGrade, in student order; `on_graded(grade)` is called as each one finishes.
+
+    Anything that ends the batch early (Ctrl-C, a GradingError) stops every running child before it
+    propagates: no child outlives the batch."""
     check_course(course)
-    jobs = jobs or default_jobs()
+    stop = threading.Event()
 
     def one(submission):
-        result = grade_submission(submission, course, secret, check_timeout=check_timeout, memory_mb=memory_mb)
+        result = grade_submission(submission, course, secret, check_timeout=check_timeout, memory_mb=memory_mb,
+                                  stop=stop)
         if on_graded is not None:
             on_graded(result)
         return result
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        grades = list(pool.map(one, submissions))
+    pool = ThreadPoolExecutor(max_workers=jobs or default_jobs())
+    try:
+        grades = [future.result() for future in [pool.submit(one, s) for s in submissions]]
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return sorted(grades, key=lambda g: g.student)
 
 
