@@ -13,6 +13,7 @@ exercises of the test course are the instructor's solutions unless said otherwis
     tests         the mix's mutant, with the checks, a conftest.py, a pytest.ini and a tinygrad_edu/ edited
     stderr        solved, and printing to stderr while imported and while checked
     sysexit       sys.exit(3) in FIRST
+    late_crash    solved, but ends Python once the hidden checks call it (the visible checks are done by then)
     memory        FIRST allocates 1 GiB under --memory 512
     cheat         right on the inputs the visible checks use (recorded with edu check), wrong elsewhere
     spy_a, spy_b  solved, recording every input FIRST is called with, and the child's environment
@@ -69,7 +70,8 @@ def _first_mutant(exercise_id, skip=0):
 
 def _wrapper(kind: str, log: Path, seen=None) -> str:
     """Code appended to FIRST's file: FIRST becomes a wrapper of the solution that records each call's inputs
-    (kind "spy", also the child's environment), or answers right only on inputs in `seen` (kind "cheat")."""
+    (kind "spy", also the child's environment), answers right only on inputs in `seen` (kind "cheat"), or
+    ends Python once it has been called more often than the visible checks call it (kind "late_crash")."""
     key = ("_hashlib.sha256(repr([(x.shape, x.dtype.str, x.tobytes().hex()) if isinstance(x, _np.ndarray) "
            "else getattr(x, '__qualname__', None) or repr(x) for x in args]).encode()).hexdigest()")
     lines = ["", "", "import hashlib as _hashlib, json as _json, os as _os, sys as _sys", "import numpy as _np",
@@ -85,6 +87,10 @@ def _wrapper(kind: str, log: Path, seen=None) -> str:
                   ".decode('utf-8', 'replace') if _os.path.exists('/proc/self/cmdline') else ' '.join(_sys.argv),"
                   " 'spec': spec}, f)",
                   "    except FileExistsError:", "        pass",
+                  "    return _solution(*args, **kwargs)"]
+    elif kind == "late_crash":
+        lines += ["    calls = _sys.__dict__.setdefault('calls_of_the_late_crash', [])   # kept across re-imports",
+                  "    calls.append(key)", f"    if len(calls) > {len(seen)}:", "        _os._exit(7)",
                   "    return _solution(*args, **kwargs)"]
     else:
         lines += [f"    seen = {sorted(seen)!r}", "    right = _solution(*args, **kwargs)",
@@ -188,6 +194,7 @@ def batch(tmp_path_factory):
         "sysexit": _fill(edition, subs / "sub-sysexit", {FIRST.id: "import sys\nsys.exit(3)"}),
         "memory": _fill(edition, subs / "sub-memory", {FIRST.id: "_hog = bytearray(1 << 30)\n{solution}"}),
         "cheat": _fill(edition, subs / "sub-cheat", {}, edit=append(_wrapper("cheat", None, seen))),
+        "late_crash": _fill(edition, subs / "sub-late_crash", {}, edit=append(_wrapper("late_crash", None, seen))),
         "spy_a": _fill(edition, subs / "sub-spy_a", {}, edit=append(_wrapper("spy", logs["spy_a"]))),
         "spy_b": _fill(edition, subs / "sub-spy_b", {}, edit=append(_wrapper("spy", logs["spy_b"]))),
     }
@@ -347,6 +354,15 @@ def test_a_file_that_does_not_import_names_its_line(batch):
             f"does not import: {FIRST.file} line {line}: SyntaxError: ")
     assert f"{FIRST.file} line {line}: SyntaxError" in _feedback(batch, "syntax")
     _others_full(batch, "syntax", spared)
+
+
+def test_a_crash_in_the_hidden_checks_keeps_the_visible_points_and_the_other_exercises(batch):
+    record = _exercise(batch, "late_crash", FIRST.id)
+    assert record["visible"]["status"] == "passed" and record["hidden"]["status"] == "crashed"
+    assert record["points"] == 3
+    assert re.fullmatch(r"Python itself stopped with exit status 7 during check “.+”: os\._exit, a crash inside C "
+                        r"code, or memory exhausted\?", record["hidden"]["checks"][0]["message"])
+    _others_full(batch, "late_crash")
 
 
 def test_editing_the_tests_changes_nothing(batch):

@@ -297,6 +297,7 @@ def _pytest_args(phase: str, ids: list, workbook: Path, results: str, check_time
             "-m", " or ".join("ex" + i.replace(".", "_") for i in ids)]
     return args + (["--hidden-seed", str(seed)] if phase == "hidden" else [])
 
+
 # ----- the parent: one child, watched ---------------------------------------------------------------
 
 @dataclass
@@ -322,7 +323,8 @@ def _child_env(secret: bytes | None, scratch: Path) -> dict:
     return env
 
 
-def _read_new(path: Path, offset: int) -> tuple:
+def _read_events(path: Path, offset: int) -> tuple:
+    """(the progress lines written since `offset`, as (event, phase, exercise id, check) tuples; the new offset)."""
     try:
         with open(path, "rb") as f:
             f.seek(offset)
@@ -330,8 +332,8 @@ def _read_new(path: Path, offset: int) -> tuple:
     except OSError:
         return [], offset
     end = data.rfind(b"\n") + 1
-    lines = data[:end].decode("utf-8", "replace").splitlines()
-    return lines, offset + end
+    fields = (line.split("\t") for line in data[:end].decode("utf-8", "replace").splitlines())
+    return [tuple(f) for f in fields if len(f) == 4], offset + end
 
 
 def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, secret: bytes | None,
@@ -354,14 +356,11 @@ def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, s
                 break
             except subprocess.TimeoutExpired:
                 pass
-            lines, offset = _read_new(progress, offset)
-            for line in lines:
-                fields = line.split("\t")
-                if len(fields) == 4:
-                    last, since = tuple(fields), time.monotonic()
-                    started = started or fields[0] == "session"
-                    limit = {"setup": check_timeout + KILL_GRACE, "call": check_timeout + KILL_GRACE,
-                             "exit": EXIT_LIMIT}.get(fields[0], STARTUP_LIMIT)
+            events, offset = _read_events(progress, offset)
+            for last in events:
+                since, started = time.monotonic(), started or last[0] == "session"
+                limit = {"setup": check_timeout + KILL_GRACE, "call": check_timeout + KILL_GRACE,
+                         "exit": EXIT_LIMIT}.get(last[0], STARTUP_LIMIT)
             if stop is not None and stop.is_set():
                 _kill(proc)
                 proc.wait()
@@ -371,11 +370,8 @@ def _run_child(spec: dict, scratch: Path, workdir: Path, check_timeout: float, s
                 _kill(proc)
                 break
         proc.wait()
-    lines, offset = _read_new(progress, offset)
-    for line in lines:
-        fields = line.split("\t")
-        if len(fields) == 4:
-            last, started = tuple(fields), started or fields[0] == "session"
+    for last in _read_events(progress, offset)[0]:
+        started = started or last[0] == "session"
     payloads = {}
     for phase, path in spec["results"].items():
         try:
@@ -393,8 +389,8 @@ def _kill(proc) -> None:
         proc.kill()
 
 
-def _exit_text(returncode: int | None) -> str:
-    if returncode is None or returncode >= 0:
+def _exit_text(returncode: int) -> str:
+    if returncode >= 0:
         return f" with exit status {returncode}"
     try:
         name = signal.Signals(-returncode).name
@@ -536,78 +532,83 @@ def grade_submission(submission: Submission, course: Course, secret: bytes | Non
                      stop: threading.Event | None = None) -> StudentGrade:
     """Grade one submission in fresh child processes (one, unless something crashes or hangs)."""
     seed = student_seed(secret, submission.student) if secret and course.has_hidden_checks else None
+    with tempfile.TemporaryDirectory(prefix="edu-grade-") as scratch:
+        records, children = _check_submission(submission, course, Path(scratch), seed, secret, check_timeout,
+                                              memory_mb, stop)
+    return StudentGrade(submission, course, [_exercise_grade(g, records) for g in course.exercises], seed, children)
+
+
+def _check_submission(submission, course, scratch: Path, seed, secret, check_timeout, memory_mb, stop) -> tuple:
+    """({(phase, exercise id): check records}, the number of children it took).
+
+    Every pending exercise runs in one child; what a crash or a hang left without results is blamed
+    on the check that was running (``_blame``) and the rest runs again; when nothing can be blamed,
+    the rest runs one exercise per child."""
+    workdir = scratch / "exercises"
+    _workbook_copy(submission, course, workdir)
+    folders = tuple(sorted({str(workdir.resolve()), str(workdir)}, key=len, reverse=True))
+    result_files = {p: str(scratch / f"results-{p}.json") for p in PARTS}
     pending = {"visible": [g.id for g in course.exercises],
                "hidden": [g.id for g in course.exercises if g.hidden_points > 0 and seed is not None]}
-    records: dict = {}                   # (phase, id) -> list of check records
-    children, one_at_a_time = 0, False
-    with tempfile.TemporaryDirectory(prefix="edu-grade-") as scratch_name:
-        scratch = Path(scratch_name)
-        workdir = scratch / "exercises"
-        _workbook_copy(submission, course, workdir)
-        folders = tuple(sorted({str(workdir.resolve()), str(workdir)}, key=len, reverse=True))
-        results = {p: str(scratch / f"results-{p}.json") for p in PARTS}
-        while pending["visible"] or pending["hidden"]:
-            if one_at_a_time:
-                first = (pending["visible"] or pending["hidden"])[0]
-                batch = {p: [i for i in pending[p] if i == first] for p in PARTS}
-            else:
-                batch = {p: list(pending[p]) for p in PARTS}
-            spec = {"memory_bytes": memory_mb << 20 if memory_mb else None, "progress": str(scratch / "progress.txt"),
-                    "results": {p: results[p] for p in PARTS if batch[p]},
-                    "runs": [(p, _pytest_args(p, batch[p], workdir, results[p], check_timeout, seed))
-                             for p in PARTS if batch[p]]}
-            run = _run_child(spec, scratch, workdir, check_timeout, secret, stop)
-            children += 1
-            if not run.started:
-                raise GradingError(f"the checks could not start (the child process stopped{_exit_text(run.returncode)}"
-                                   f"{': ' + run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ''}); "
-                                   f"is --memory {memory_mb} too small, or tinygrad_edu[course] not installed?")
-            for phase in PARTS:
-                payload = run.payloads.get(phase)
-                if not batch[phase] or payload is None:
-                    continue
+    records, children, one_at_a_time = {}, 0, False
+    while pending["visible"] or pending["hidden"]:
+        first = (pending["visible"] or pending["hidden"])[0]
+        batch = {p: [i for i in pending[p] if i == first or not one_at_a_time] for p in PARTS}
+        spec = {"memory_bytes": memory_mb << 20 if memory_mb else None, "progress": str(scratch / "progress.txt"),
+                "results": {p: result_files[p] for p in PARTS if batch[p]},
+                "runs": [(p, _pytest_args(p, batch[p], workdir, result_files[p], check_timeout, seed))
+                         for p in PARTS if batch[p]]}
+        run = _run_child(spec, scratch, workdir, check_timeout, secret, stop)
+        children += 1
+        if not run.started:
+            last_line = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
+            raise GradingError(f"the checks could not start (the child process stopped{_exit_text(run.returncode)}"
+                               f"{': ' + last_line if last_line else ''}); is --memory {memory_mb} too small, or "
+                               f"tinygrad_edu[course] not installed?")
+        for phase in PARTS:
+            payload = run.payloads.get(phase)
+            if batch[phase] and payload is not None:
                 _collected_as_declared(payload, batch[phase], phase, course)
-                by_id = {i: [] for i in batch[phase]}
-                for result in payload["results"]:
-                    if result["exercise"] in by_id:
-                        by_id[result["exercise"]].append(result)
-                for i, results in by_id.items():
-                    records[(phase, i)] = [_check_record(r, folders, memory_mb) for r in results]
+                for i in batch[phase]:
+                    records[(phase, i)] = [_check_record(r, folders, memory_mb) for r in payload["results"]
+                                           if r["exercise"] == i]
                     pending[phase].remove(i)
-            if all(run.payloads.get(p) is not None for p in PARTS if batch[p]):
-                continue
-            blamed = _blame(run, batch, course)
-            if not blamed and not one_at_a_time:
-                one_at_a_time = True
-                continue
-            if not blamed:               # alone in its child, and it still ended it: it is this exercise's doing
-                cause = (f"the checks were still running after {run.stopped_after:g} s and were stopped"
-                         if run.stopped_after is not None else f"Python itself stopped{_exit_text(run.returncode)}")
-                status = "timeout" if run.stopped_after is not None else "crashed"
-                blamed = {(p, i): _blamed_record(status, f"{cause}, outside any one check")
-                          for p in PARTS for i in batch[p] if i in pending[p]}
-            for (phase, i), record in sorted(blamed.items()):
-                records[(phase, i)] = [record]
-                pending[phase].remove(i)
-                if phase == "visible" and i in pending["hidden"]:
-                    records[("hidden", i)] = [_blamed_record(record["status"], "not run: the visible checks "
-                                                             + ("timed out" if record["status"] == "timeout"
-                                                                else "crashed"))]
-                    pending["hidden"].remove(i)
-    exercises = []
-    for graded in course.exercises:
-        visible = records[("visible", graded.id)]
-        vstatus = _part_status(visible)
-        visible_part = Part(vstatus, graded.points if vstatus == "passed" else 0.0, graded.points, visible)
-        hidden_part = None
-        if graded.hidden_points > 0:
-            hidden = records.get(("hidden", graded.id),
-                                 [_blamed_record("error", "not run: no course secret was given")])
-            hstatus = _part_status(hidden)
-            hidden_part = Part(hstatus, graded.hidden_points if hstatus == "passed" else 0.0, graded.hidden_points,
-                               hidden)
-        exercises.append(ExerciseGrade(graded, visible_part, hidden_part))
-    return StudentGrade(submission, course, exercises, seed, children)
+        if all(run.payloads.get(p) is not None for p in PARTS if batch[p]):
+            continue
+        blamed = _blame(run, batch, course)
+        if not blamed and not one_at_a_time:
+            one_at_a_time = True
+            continue
+        if not blamed:                   # alone in its child, and it still ended it: it is this exercise's doing
+            blamed = {(p, i): _unexplained(run) for p in PARTS for i in batch[p] if i in pending[p]}
+        for (phase, i), record in sorted(blamed.items()):
+            records[(phase, i)] = [record]
+            pending[phase].remove(i)
+            if phase == "visible" and i in pending["hidden"]:
+                what = "timed out" if record["status"] == "timeout" else "crashed"
+                records[("hidden", i)] = [_blamed_record(record["status"], f"not run: the visible checks {what}")]
+                pending["hidden"].remove(i)
+    return records, children
+
+
+def _unexplained(run: _ChildRun) -> dict:
+    """The record of an exercise whose child ended while none of its checks was running."""
+    if run.stopped_after is not None:
+        return _blamed_record("timeout", f"the checks were still running after {run.stopped_after:g} s and were "
+                                         f"stopped, outside any one check")
+    return _blamed_record("crashed", f"Python itself stopped{_exit_text(run.returncode)}, outside any one check")
+
+
+def _exercise_grade(graded: GradedExercise, records: dict) -> ExerciseGrade:
+    """An exercise's points: its visible points if every visible check passed, its hidden points likewise."""
+    def part(checks, points):
+        status = _part_status(checks)
+        return Part(status, points if status == "passed" else 0.0, points, checks)
+    hidden = None
+    if graded.hidden_points > 0:
+        hidden = part(records.get(("hidden", graded.id), [_blamed_record("error", "not run: no course secret")]),
+                      graded.hidden_points)
+    return ExerciseGrade(graded, part(records[("visible", graded.id)], graded.points), hidden)
 
 
 def _collected_as_declared(payload: dict, ids: list, phase: str, course: Course) -> None:
