@@ -1,4 +1,4 @@
-"""exercises/course.toml: what is graded and for how many points; every mistake is one line naming the entry and the fix."""
+"""exercises/course.toml: what is graded, for how many points; each mistake is one line naming the entry and the fix."""
 import re
 from pathlib import Path
 

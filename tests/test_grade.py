@@ -38,7 +38,7 @@ from click.testing import CliRunner
 
 from tinygrad_edu.cli import cli
 from tinygrad_edu.course import grading, mutants
-from tinygrad_edu.course.checking import check_functions, check_name, draws_inputs
+from tinygrad_edu.course.checking import HIDDEN_EXAMPLES, check_functions, check_name, draws_inputs
 from tinygrad_edu.course.coursefile import load_course
 from tinygrad_edu.course.manifest import load
 
@@ -296,6 +296,7 @@ def test_each_mutant_fails_with_the_hint_meant_for_its_mistake_and_earns_nothing
         ex = {e.id: e for e in EXERCISES}[exercise_id]
         record = _exercise(batch, "mix", exercise_id)
         assert record["points"] == 0 and record["visible"]["status"] == "failed", record
+        assert record["hidden"]["status"] == "not_run"
         first = next(c for c in record["visible"]["checks"] if c["status"] == "failed")
         assert first["kind"] == m.kind and first["hint"] == ex.hint_for(m.kind)
         assert ex.hint_for(m.kind) in text and first["message"] in text
@@ -308,7 +309,8 @@ def test_the_untouched_edition_is_not_attempted_everywhere(batch):
     assert results["points"] == 0
     for e in results["exercises"]:
         assert e["status"] == "not_attempted"
-        assert {c["status"] for c in e["visible"]["checks"] + e["hidden"]["checks"]} == {"not_attempted"}
+        assert {c["status"] for c in e["visible"]["checks"]} == {"not_attempted"}
+        assert (e["hidden"]["status"], e["hidden"]["checks"]) == ("not_run", [])     # only after the visible pass
     text = _feedback(batch, "stub")
     assert "## Not attempted" in text and f"Start with {FIRST.id} {FIRST.title}" in text
     assert "Traceback" not in text and "NotImplementedError" not in text
@@ -327,8 +329,9 @@ def test_a_loop_that_defeats_the_time_limit_is_stopped_from_outside(batch):
     assert record["status"] == "timeout" and record["points"] == 0
     message = record["visible"]["checks"][0]["message"]
     limit = TIMEOUT + grading.KILL_GRACE
-    assert re.match(rf"check “.+” was still running after {limit:g} s and was stopped from outside", message), message
-    assert record["hidden"]["checks"][0]["message"] == "not run: the visible checks timed out"
+    assert re.match(rf"check “.+” was still running after {limit:g} s and was stopped from outside",
+                    message), message
+    assert (record["hidden"]["status"], record["hidden"]["points"]) == ("not_run", 0)
     _others_full(batch, "hang")
 
 
@@ -340,6 +343,8 @@ def test_a_crash_while_importing_is_that_files_exercises_only(batch):
         assert record["visible"]["checks"][0]["message"] == (
             f"Python itself stopped with exit status 9 while importing {FIRST.file}: os._exit, a crash inside C "
             f"code, or memory exhausted?")
+        assert record["visible"]["checks"][0]["hint"].startswith(f"Run python {FIRST.file} yourself")
+    assert f"| {FIRST.id} {FIRST.title} | crashed | 0 of {FIRST.checks} | – | 0 of 4 |" in _feedback(batch, "crash_import")
     _others_full(batch, "crash_import", spared)
 
 
@@ -414,6 +419,8 @@ def test_two_students_hidden_inputs_differ_and_their_visible_inputs_are_edu_chec
         assert calls[:len(seen)] == seen       # the visible checks: the inputs edu check uses
     hidden = {name: calls[len(seen):] for name, calls in drawn.items()}
     assert hidden["spy_a"] and hidden["spy_b"]
+    draws = len([f for f in check_functions(FIRST.id) if draws_inputs(f)])
+    assert all(len(h) <= HIDDEN_EXAMPLES * draws for h in hidden.values())     # HIDDEN_EXAMPLES inputs a check
     assert set(hidden["spy_a"]) - set(seen) and set(hidden["spy_b"]) - set(seen)
     assert set(hidden["spy_a"]) != set(hidden["spy_b"])
     assert len(set(hidden["spy_a"]) & set(hidden["spy_b"])) < len(set(hidden["spy_a"])) / 2
@@ -584,6 +591,7 @@ def test_the_teaching_guide_states_the_graders_defaults_and_real_options():
     assert f"`--timeout`, {grading.CHECK_TIMEOUT:g} s by default" in text
     assert f"stopped from outside {grading.KILL_GRACE:g} s later" in text
     assert f"`--memory`, {grading.MEMORY_MB} MB by default" in text
+    assert f"on {HIDDEN_EXAMPLES} inputs each made for that student alone" in text
     options = {opt for param in cli.commands["grade"].params for opt in param.opts}
     for option in re.findall(r"edu grade [^`\n]*", text):
         for word in re.findall(r"--[a-z-]+", option):

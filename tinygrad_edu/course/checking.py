@@ -138,6 +138,9 @@ def classify(exercise: Exercise, check: str, exc: BaseException | None, folder: 
 
 # ----- hidden checks: the same checks on inputs drawn for one student -----------------------------
 
+HIDDEN_EXAMPLES = 10      # inputs each hidden check draws: enough to catch an answer fitted to the visible ones
+
+
 def draws_inputs(fn) -> bool:
     """Whether a check draws its inputs with hypothesis (@given): only those can be re-run on other inputs."""
     return bool(getattr(fn, "is_hypothesis_test", False))

@@ -12,7 +12,7 @@ The file, at the workbook's root:
     [grading]
     exercises = "all"      # every exercise in the manifest, or a list of ids and chapters: ["2.8", "5"]
     points = 2             # what passing an exercise's checks earns (the checks `edu check` runs)
-    hidden_points = 1      # what passing the same checks again, on the student's own inputs, earns
+    hidden_points = 1      # what passing them again, on the student's own inputs, earns (edu grade's hidden checks)
 
     [[exercise]]           # an exercise worth more or less than the defaults
     id = "2.8"
@@ -73,7 +73,7 @@ class CourseError(ValueError):
 class GradedExercise:
     exercise: Exercise
     points: float              # earned when every visible check passes
-    hidden_points: float       # earned when every hidden check passes (the same checks, the student's own inputs)
+    hidden_points: float       # earned when the visible checks and then every hidden check pass
 
     @property
     def id(self) -> str:

@@ -26,8 +26,9 @@ What a submission can and cannot change:
   and the others run again in a new child. If no check was running, the remaining exercises run
   one child each. One child per submission is the common case: it is what makes the grading fast
   (each child starts Python, NumPy, pytest and hypothesis anew before its first check).
-- Hidden checks: the child receives ``--hidden-seed N`` with N = HMAC-SHA256(course secret, student
-  id) (``student_seed``), never the secret: its environment is built from a short list of
+- Hidden checks run for an exercise once its visible checks pass (they are there to catch an answer
+  fitted to the visible inputs). The child receives ``--hidden-seed N`` with N = HMAC-SHA256(course
+  secret, student id) (``student_seed``), never the secret: its environment is built from a short list of
   variables and EDU_COURSE_SECRET is not one of them. Each check's seed is derived from N
   (``checking.hidden_check_seed``). The expected values are the references' at grading time.
 
@@ -70,7 +71,7 @@ EXIT_LIMIT = 10.0          # seconds the child may take to exit once it is done 
 SECRET_ENV = "EDU_COURSE_SECRET"
 MIN_SECRET = 16            # characters: a short secret could be guessed from a student's own seed
 PARTS = ("visible", "hidden")
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_attempted": "not attempted",
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "not_attempted": "not attempted", "not_run": "not run",
                 "import_error": "does not import", "timeout": "timed out", "crashed": "crashed",
                 "memory": "out of memory", "error": "error in the checks"}
 KIND_WORDS = {"sign": "a sign error", "scale": "a wrong constant factor", "transpose": "a transposed result",
@@ -280,21 +281,29 @@ class Progress:
         self.write("teardown", item)
 
 
-for phase, args in spec["runs"]:
+passed = None                             # the exercises whose visible checks all passed in this child
+for phase, args, ids in spec["runs"]:
+    if phase == "hidden" and passed is not None:
+        ids = [i for i in ids if i in passed]  # hidden checks only after the visible ones pass
+    if not ids:
+        continue
     plugin = Progress(phase)
     plugin.write("session")
-    pytest.main(args, plugins=[plugin])
+    pytest.main(args + ["-m", " or ".join("ex" + i.replace(".", "_") for i in ids)], plugins=[plugin])
+    if phase == "visible":
+        statuses = {}
+        for result in json.load(open(spec["results"]["visible"], encoding="utf-8"))["results"]:
+            statuses.setdefault(result["exercise"], set()).add(result["status"])
+        passed = {i for i, found in statuses.items() if found == {"passed"}}
 progress.write("exit\t\t\t\n")
 '''
 
 
-def _pytest_args(phase: str, ids: list, workbook: Path, results: str, check_timeout: float,
-                 seed: int | None) -> list:
-    """The child's pytest command line for one phase: the grader's checks, on `workbook`, for `ids`."""
+def _pytest_args(phase: str, workbook: Path, results: str, check_timeout: float, seed: int | None) -> list:
+    """The child's pytest command line for one phase (the child adds -m with the exercises): the grader's checks."""
     args = ["-p", "tinygrad_edu.course.plugin", "-c", str(CHECKS_FOLDER / "pytest.ini"), "--rootdir",
             str(CHECKS_FOLDER), str(CHECKS_FOLDER), "-q", "--no-header", "-p", "no:warnings", "--workbook",
-            str(workbook), "--results", results, "--check-timeout", repr(check_timeout),
-            "-m", " or ".join("ex" + i.replace(".", "_") for i in ids)]
+            str(workbook), "--results", results, "--check-timeout", repr(check_timeout)]
     return args + (["--hidden-seed", str(seed)] if phase == "hidden" else [])
 
 
@@ -408,7 +417,12 @@ class Part:
     status: str
     points: float
     max_points: float
+    declared: int                                   # how many checks it has (a crash leaves one record for all)
     checks: list = field(default_factory=list)      # dicts: check, status, message, numbers (no traceback)
+
+    @property
+    def passed(self) -> int:
+        return sum(c["status"] == "passed" for c in self.checks)
 
 
 @dataclass
@@ -514,7 +528,9 @@ def _blame(run: _ChildRun, batch: dict, course: Course) -> dict:
     else:
         status, message = "crashed", (f"Python itself stopped{_exit_text(run.returncode)} {during}: "
                                       f"os._exit, a crash inside C code, or memory exhausted?")
-        hint = "Run your code on a small input yourself (edu check shows the input): it must return, not end Python."
+        hint = (f"Run python {graded.exercise.file} yourself: importing it must not end Python (look at the code "
+                f"outside the functions)." if event == "setup" else
+                "Run your code on a small input yourself (edu check shows the inputs): it must return, not end Python.")
     return {(phase, i): _blamed_record(status, message, hint) for i in ids}
 
 
@@ -556,7 +572,7 @@ def _check_submission(submission, course, scratch: Path, seed, secret, check_tim
         batch = {p: [i for i in pending[p] if i == first or not one_at_a_time] for p in PARTS}
         spec = {"memory_bytes": memory_mb << 20 if memory_mb else None, "progress": str(scratch / "progress.txt"),
                 "results": {p: result_files[p] for p in PARTS if batch[p]},
-                "runs": [(p, _pytest_args(p, batch[p], workdir, result_files[p], check_timeout, seed))
+                "runs": [(p, _pytest_args(p, workdir, result_files[p], check_timeout, seed), batch[p])
                          for p in PARTS if batch[p]]}
         run = _run_child(spec, scratch, workdir, check_timeout, secret, stop)
         children += 1
@@ -565,15 +581,15 @@ def _check_submission(submission, course, scratch: Path, seed, secret, check_tim
             raise GradingError(f"the checks could not start (the child process stopped{_exit_text(run.returncode)}"
                                f"{': ' + last_line if last_line else ''}); is --memory {memory_mb} too small, or "
                                f"tinygrad_edu[course] not installed?")
-        for phase in PARTS:
-            payload = run.payloads.get(phase)
-            if batch[phase] and payload is not None:
-                _collected_as_declared(payload, batch[phase], phase, course)
-                for i in batch[phase]:
-                    records[(phase, i)] = [_check_record(r, folders, memory_mb) for r in payload["results"]
-                                           if r["exercise"] == i]
-                    pending[phase].remove(i)
-        if all(run.payloads.get(p) is not None for p in PARTS if batch[p]):
+        if batch["visible"] and run.payloads.get("visible") is not None:
+            _take(records, pending, "visible", batch["visible"], run.payloads["visible"], course, folders, memory_mb)
+        for i in list(pending["hidden"]):      # hidden checks only after the visible ones pass (the child's rule)
+            if ("visible", i) in records and _part_status(records[("visible", i)]) != "passed":
+                pending["hidden"].remove(i)
+        batch["hidden"] = [i for i in batch["hidden"] if i in pending["hidden"]]
+        if batch["hidden"] and run.payloads.get("hidden") is not None:
+            _take(records, pending, "hidden", batch["hidden"], run.payloads["hidden"], course, folders, memory_mb)
+        if not any(i in pending[p] for p in PARTS for i in batch[p]):
             continue
         blamed = _blame(run, batch, course)
         if not blamed and not one_at_a_time:
@@ -585,10 +601,16 @@ def _check_submission(submission, course, scratch: Path, seed, secret, check_tim
             records[(phase, i)] = [record]
             pending[phase].remove(i)
             if phase == "visible" and i in pending["hidden"]:
-                what = "timed out" if record["status"] == "timeout" else "crashed"
-                records[("hidden", i)] = [_blamed_record(record["status"], f"not run: the visible checks {what}")]
                 pending["hidden"].remove(i)
     return records, children
+
+
+def _take(records: dict, pending: dict, phase: str, ids: list, payload: dict, course, folders, memory_mb) -> None:
+    """Record what the child's `phase` session found for each of `ids`."""
+    _collected_as_declared(payload, ids, phase, course)
+    for i in ids:
+        records[(phase, i)] = [_check_record(r, folders, memory_mb) for r in payload["results"] if r["exercise"] == i]
+        pending[phase].remove(i)
 
 
 def _unexplained(run: _ChildRun) -> dict:
@@ -601,14 +623,18 @@ def _unexplained(run: _ChildRun) -> dict:
 
 def _exercise_grade(graded: GradedExercise, records: dict) -> ExerciseGrade:
     """An exercise's points: its visible points if every visible check passed, its hidden points likewise."""
-    def part(checks, points):
+    def part(checks, points, declared):
         status = _part_status(checks)
-        return Part(status, points if status == "passed" else 0.0, points, checks)
+        return Part(status, points if status == "passed" else 0.0, points, declared, checks)
+    visible = part(records[("visible", graded.id)], graded.points, graded.exercise.checks)
     hidden = None
     if graded.hidden_points > 0:
-        hidden = part(records.get(("hidden", graded.id), [_blamed_record("error", "not run: no course secret")]),
-                      graded.hidden_points)
-    return ExerciseGrade(graded, part(records[("visible", graded.id)], graded.points), hidden)
+        declared = len(hidden_checks(graded))
+        if ("hidden", graded.id) in records:
+            hidden = part(records[("hidden", graded.id)], graded.hidden_points, declared)
+        else:                            # the visible checks did not pass (or there was no secret)
+            hidden = Part("not_run", 0.0, graded.hidden_points, declared, [])
+    return ExerciseGrade(graded, visible, hidden)
 
 
 def _collected_as_declared(payload: dict, ids: list, phase: str, course: Course) -> None:
@@ -738,7 +764,7 @@ def _visible_failure(e: ExerciseGrade) -> list:
     first = failed[0]
     lines = []
     if first["check"]:
-        lines += _prose("Check", f"{first['check']} ({len(failed)} of {len(e.visible.checks)} checks failed)")
+        lines += _prose("Check", f"{first['check']} ({len(failed)} of {e.visible.declared} checks failed)")
     lines += _prose("Problem", first["message"])
     inputs = first.get("inputs") or {}
     joined = ", ".join(f"{name} = {value}" for name, value in inputs.items())
@@ -767,8 +793,9 @@ def _hidden_failures(e: ExerciseGrade) -> list:
         if c["status"] in ("passed", "not_attempted"):
             continue
         kind = KIND_WORDS.get(c["kind"] or "", c["kind"] or "")
+        hint = f" Hint: {c['hint']}" if c["hint"] else ""
         lines.append(f"- **{c['check'] or 'the hidden checks'}**: {STATUS_WORDS.get(c['status'], c['status'])}"
-                     + (f" ({kind})" if kind else "") + f". {c['message']}" + (f" Hint: {c['hint']}" if c["hint"] else ""))
+                     + (f" ({kind})" if kind else "") + f". {c['message']}{hint}")
     return lines
 
 
@@ -778,17 +805,17 @@ def feedback_markdown(grade: StudentGrade) -> str:
     lines = [f"# {course.name}: feedback for {grade.student}", "",
              f"**{format_points(grade.points)} of {format_points(course.max_points)} points.**", ""]
     if course.has_hidden_checks:
-        lines += ["Each exercise's checks are the ones `edu check` runs. Hidden checks run the same checks again on "
-                  "inputs drawn for you alone: passing them shows your code is right in general, not only on the "
-                  "inputs you saw.", ""]
+        lines += ["Each exercise's checks are the ones `edu check` runs. Once they pass, hidden checks run the same "
+                  "checks again on inputs drawn for you alone: passing them shows your code is right in general, "
+                  "not only on the inputs you saw.", ""]
     header = "| exercise | status | checks |" + (" hidden checks |" if course.has_hidden_checks else "") + " points |"
     lines += [header, "|" + "---|" * header.count(" |")]
     for e in grade.exercises:
-        passed = sum(c["status"] == "passed" for c in e.visible.checks)
-        row = f"| {e.graded.id} {e.graded.exercise.title} | {_status_word(e)} | {passed} of {len(e.visible.checks)} |"
+        row = (f"| {e.graded.id} {e.graded.exercise.title} | {_status_word(e)} | "
+               f"{e.visible.passed} of {e.visible.declared} |")
         if course.has_hidden_checks:
-            row += (f" {sum(c['status'] == 'passed' for c in e.hidden.checks)} of {len(e.hidden.checks)} |"
-                    if e.hidden else " – |")
+            row += " – |" if e.hidden is None or e.hidden.status == "not_run" else \
+                f" {e.hidden.passed} of {e.hidden.declared} |"
         lines.append(row + f" {format_points(e.points)} of {format_points(e.graded.max_points)} |")
     for e in grade.exercises:
         if e.status in ("passed", "not_attempted"):
@@ -801,8 +828,9 @@ def feedback_markdown(grade: StudentGrade) -> str:
             lines += _hidden_failures(e)
     not_attempted = [e for e in grade.exercises if e.status == "not_attempted"]
     if not_attempted:
-        lines += ["", "## Not attempted", ""] + [f"- {e.graded.id} {e.graded.exercise.title} ({e.graded.exercise.file}, "
-                                                 f"{e.graded.exercise.name})" for e in not_attempted]
+        lines += ["", "## Not attempted", ""]
+        lines += [f"- {e.graded.id} {e.graded.exercise.title} ({e.graded.exercise.file}, {e.graded.exercise.name})"
+                  for e in not_attempted]
     todo = next((e for e in grade.exercises if e.status != "passed"), None)
     lines += ["", "## Next", ""]
     if todo is None:

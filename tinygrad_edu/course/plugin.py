@@ -5,8 +5,8 @@
 
 With ``--hidden-seed N`` (``edu grade``) the run is the hidden one: only the checks that draw their
 inputs are collected, each seeded with ``checking.hidden_check_seed(N, exercise, check)``
-(hypothesis's ``seed`` wins over the ``derandomize`` of CHECK_SETTINGS), so they run on inputs of
-that student's own.
+(hypothesis's ``seed`` wins over the ``derandomize`` of CHECK_SETTINGS) and drawing
+``checking.HIDDEN_EXAMPLES`` inputs, so they run on inputs of that student's own.
 
 For every check it records one ``checking.Result`` (passed, failed with its numbers and hint,
 not attempted, does not import, timed out) and writes them all to --results when the session
@@ -21,7 +21,7 @@ import hypothesis
 import pytest
 
 from ..io import atomic_write_text
-from .checking import classify, check_name, draws_inputs, hidden_check_seed, time_limit
+from .checking import HIDDEN_EXAMPLES, classify, check_name, draws_inputs, hidden_check_seed, time_limit
 from .manifest import load
 from .workbook import Workbook
 
@@ -62,6 +62,9 @@ def pytest_collection_modifyitems(config, items):
         exercise = _exercise_of(item)
         if exercise is not None and draws_inputs(item.obj):
             hypothesis.seed(hidden_check_seed(student_seed, exercise.id, item.obj))(item.obj)
+            # where @settings keeps a test's settings (hypothesis has no public way to change them once applied)
+            current = item.obj._hypothesis_internal_use_settings
+            item.obj._hypothesis_internal_use_settings = hypothesis.settings(current, max_examples=HIDDEN_EXAMPLES)
             kept.append(item)
         else:
             dropped.append(item)
