@@ -46,9 +46,10 @@ def grade_command(submissions, out, roster, secret_file, course_file, jobs, time
 
     Each submission is checked by this installation's checks (never the submission's) in a fresh
     folder holding only its workbook files, in its own process with a time and a memory limit.
-    Hidden checks re-run the checks on inputs made for each student from the course secret.
-    Writes grades.csv, results/STUDENT.json (every check) and feedback/STUDENT.md (for the student).
-    Exit status 0 when every submission is graded, whatever the grades.
+    Once an exercise's checks pass, its hidden checks re-run them on inputs made for each student
+    from the course secret. Writes grades.csv, results/STUDENT.json (every check) and
+    feedback/STUDENT.md (for the student). Exit status 0 when every submission is graded, whatever
+    the grades; 2 on bad usage; 128 + the signal's number when stopped (nothing is written).
     """
     try:
         course = load_course(_course_file(course_file))
