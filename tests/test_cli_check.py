@@ -173,3 +173,18 @@ def test_watch_checks_again_when_a_file_is_saved_and_stops_on_ctrl_c(tmp_path):
             proc.kill()
     assert proc.returncode == 130
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_the_milestone_trains_with_the_instructor_parts_and_names_what_a_stub_leaves_to_do(tmp_path):
+    from tinygrad_edu.course.milestone import PASS_ACCURACY
+    proc = _edu("check", "--milestone", cwd=WORKBOOK)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("Milestone passed") and f"≥ {PASS_ACCURACY:.0%} needed" in proc.stdout
+    wb = _copy_workbook(tmp_path / "wb")
+    backward = {e.id: e for e in EXERCISES if e.name == "backward"}
+    (ex,) = backward.values()
+    _replace_solution(wb / ex.file, ex.id, f'raise NotImplementedError("exercise {ex.id}: {ex.title}")')
+    proc = _edu("check", "--milestone", "--workbook", str(wb))
+    assert proc.returncode == 1 and f"{ex.id} {ex.title} (not attempted)" in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert CliRunner().invoke(cli, ["check", "--milestone", "2.8"]).exit_code == 2

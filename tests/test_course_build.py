@@ -460,6 +460,18 @@ def test_the_edition_holds_the_listed_paths_and_every_other_file_byte_for_byte(b
         {f"tutorials/{p.name}" for p in CHAPTERS}
 
 
+def test_the_edition_holds_every_module_its_pyproject_installs(built):
+    # `pip install` of the student edition must give a working `edu`: the packages and top-level modules exist
+    import tomllib
+    _, dest = built
+    project = tomllib.loads((dest / "pyproject.toml").read_text(encoding="utf-8"))
+    for module in project["tool"]["setuptools"].get("py-modules", []):
+        assert (dest / f"{module}.py").is_file(), module
+    for script in project["project"]["scripts"].values():
+        module = script.split(":")[0]
+        assert (dest / f"{module}.py").is_file() or (dest / module.replace(".", "/")).is_dir(), script
+
+
 def test_the_editions_chapters_run_without_their_solutions_and_print_what_they_record(built, tmp_path):
     _, dest = built
     chapters = build.chapters(dest / "tutorials")

@@ -58,3 +58,22 @@ def test_pytest_collects_exactly_the_checks_the_manifest_declares(tmp_path):
     payload = json.loads(results.read_text())
     assert payload["collected"] == {ex.id: ex.checks for ex in EXERCISES}
     assert {r["status"] for r in payload["results"]} == {"passed"}
+
+
+def test_a_stub_is_recognised_from_its_source_and_its_checks_do_not_run(tmp_path, monkeypatch):
+    ex = EXERCISES[0]
+    source = (WORKBOOK / ex.file).read_text(encoding="utf-8")
+    wb_dir = tmp_path / "wb"
+    wb_dir.mkdir()
+    from tinygrad_edu.course.edition import strip_python
+    (wb_dir / ex.file).write_text(strip_python(source, WORKBOOK / ex.file, EXERCISES), encoding="utf-8")
+    stubbed = Workbook(wb_dir, EXERCISES)
+    assert stubbed.is_stub(ex.id) and not Workbook(WORKBOOK, EXERCISES).is_stub(ex.id)
+    ran = []
+    monkeypatch.setattr(checking, "check_functions", lambda exercise_id: [lambda workbook: ran.append(1)])
+    assert [r.status for r in checking.run_exercise(stubbed, ex.id)] == ["not_attempted"] and ran == []
+    # a stub with something written before its raise is an attempt: its checks run
+    text = (wb_dir / ex.file).read_text(encoding="utf-8").replace(
+        f'raise NotImplementedError("exercise {ex.id}:', f'x = 1\n    raise NotImplementedError("exercise {ex.id}:', 1)
+    (wb_dir / ex.file).write_text(text, encoding="utf-8")
+    assert not Workbook(wb_dir, EXERCISES).is_stub(ex.id)

@@ -1,8 +1,9 @@
 """The `edu` command line: thin click wrappers over the tinygrad_edu library.
 
 One module per group of commands: ``train`` (train, compare, optimizers), ``ablate``
-(ablate, landscape), ``graph``, ``diagnose``, ``check`` (the workbook) and ``course`` (the student edition); ``_common`` holds
-what they share. Every command parses its options, calls the library and prints the result. Bad usage exits with status 2 and a
+(ablate, landscape), ``graph``, ``diagnose``, ``check`` (the workbook) and ``course`` (the
+student edition); ``_common`` holds what they share. Every command parses its options, calls
+the library and prints the result. Bad usage exits with status 2 and a
 one-line message (click.UsageError / click.BadParameter).
 
 It is installed as `edu`; `python -m tinygrad_edu` and `python cli.py` (in a checkout) run it too. All

@@ -194,8 +194,12 @@ class Progress:
               metavar="STEPS",
               help="Save a checkpoint every STEPS steps (0: only when stopped), so that even a killed run can "
                    "be resumed; without --out, in a new folder under runs/.")
+@click.option("--use-exercises", "use_exercises", is_flag=False, flag_value="", default=None, metavar="[DIR]",
+              help="Train with your own parts from the workbook DIR (default: this folder, or its exercises/): "
+                   "your ops' backward, backward loop, zero_grad, MLP and optimizer. Each part the run needs "
+                   "must pass edu check first; nothing is saved.")
 @click.pass_context
-def train_command(ctx, optimizer, schedule, out, resume, force, checkpoint_every, **options):
+def train_command(ctx, optimizer, schedule, out, resume, force, checkpoint_every, use_exercises, **options):
     """Train an MLP on a data set and report the loss and accuracy.
 
     \b
@@ -215,7 +219,64 @@ def train_command(ctx, optimizer, schedule, out, resume, force, checkpoint_every
     """
     with deferred_signals(STOP_SIGNALS, stop_on_second=False, ignore_after=True) as signals, \
             contextlib.ExitStack() as locks:
-        _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options)
+        if use_exercises is not None:
+            _train_with_exercises(ctx, signals, use_exercises, optimizer, schedule, options)
+        else:
+            _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options)
+
+
+def _train_with_exercises(ctx, signals, folder, optimizer, schedule, options):
+    """edu train --use-exercises: the run edu train would make, trained with the workbook's parts, in memory."""
+    for name in ("out", "resume", "force", "checkpoint_every"):
+        if given(ctx, name):
+            raise click.UsageError(f"--use-exercises trains in memory and saves nothing; leave out "
+                                   f"--{name.replace('_', '-')}")
+    from ..course import milestone, runner      # the course needs pytest and hypothesis; edu train does not
+    from ..course.workbook import Workbook, WorkbookImportError
+    missing = runner.missing_requirements()
+    if missing:
+        raise click.UsageError(f"--use-exercises checks your parts first and needs {' and '.join(missing)}: "
+                               f"pip install \"tinygrad_edu[course]\"")
+    hyper = {k[len(HYPER):]: v for k, v in options.items() if k.startswith(HYPER) and v is not None}
+    lr = hyper.pop("lr", None)
+    options = {k: v for k, v in options.items() if not k.startswith(HYPER)}
+    try:
+        workbook = Workbook(runner.find_workbook(Path(folder) if folder else None))
+        run = ex.build(run_config(ctx, optimizer, lr=lr, hyper=hyper, schedule=schedule, **options))
+        milestone.check_ready(workbook, run)
+    except runner.CheckSetupError:
+        where = Path(folder) if folder else Path.cwd()
+        raise click.UsageError(f"--use-exercises: no workbook in {where} (nor in its exercises folder); give the "
+                               f"folder that holds your workbook") from None
+    except (ex.ConfigError, ValueError, milestone.MilestoneError, WorkbookImportError) as exc:
+        raise usage_error(exc) from None
+    except milestone.NotReady as exc:
+        click.echo(f"Error: {exc}; edu check shows what each one needs", err=True)
+        ctx.exit(1)
+    if signals.signum is not None:
+        click.echo(f"Error: stopped by {signals.name} before training started; nothing was trained", err=True)
+        ctx.exit(signals.exit_status)
+    click.echo(ex.describe_run(run))
+    with Progress(run.total_steps) as progress:
+        try:
+            outcome = milestone.train_run(workbook, run, on_step=progress.update, check=False)
+        except ex.TrainingDiverged as exc:
+            click.echo(f"Error: {exc.history.message}", err=True)
+            ctx.exit(1)
+        except ex.ConfigError as exc:
+            raise usage_error(exc) from None
+        except milestone.StudentCodeError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+    history = outcome.history
+    if history.stopped == "interrupted":
+        click.echo(f"{history.message}; nothing was saved (--use-exercises trains in memory)", err=True)
+        ctx.exit(signals.exit_status)
+    click.echo(ex.format_summary(ex.summary(outcome.run, history, outcome.seconds)))
+    click.echo(f"trained with {outcome.parts}")
+    if signals.signum is not None:
+        click.echo(f"Error: stopped by {signals.name} after the run had finished", err=True)
+        ctx.exit(signals.exit_status)
 
 
 def _train(ctx, signals, locks, optimizer, schedule, out, resume, force, checkpoint_every, options):

@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, Phase, settings
 from . import checks as _checks_package
 from .feedback import CheckFailed
 from .manifest import Exercise
-from .workbook import Workbook, WorkbookImportError, not_attempted, stub_of
+from .workbook import Workbook, WorkbookImportError, not_attempted, stub_message, stub_of
 
 CHECKS_FOLDER = Path(_checks_package.__file__).parent
 
@@ -198,6 +198,8 @@ def run_exercise(workbook: Workbook, exercise_id: str, timeout: float | None = 2
     results = []
     for fn in check_functions(exercise_id):
         try:
+            if workbook.is_stub(exercise_id):
+                raise NotImplementedError(stub_message(exercise))
             with time_limit(timeout), workbook.checking(exercise_id):
                 fn(workbook=workbook)
             exc = None

@@ -31,7 +31,7 @@ Every error is one line, ``path:line: what is wrong; the fix`` (``path:`` alone 
 whole file), an ``EditionError`` (a ValueError).
 
 What goes into the student edition (``INCLUDED``): README.md, LICENSE, pyproject.toml, cli.py,
-.gitignore (it keeps caches and built notebooks out of the students' commits), docs/, tutorials/
+tinygrad_edu_launcher.py (where `edu` starts), .gitignore (it keeps caches and built notebooks out of the students' commits), docs/, tutorials/
 (chapters stripped, no built notebooks), exercises/ (stripped, without exercises/mutants/, which are
 near-solutions), and tinygrad_edu/, the engine, unchanged: it is the readable reference by design.
 Never: tests/, bench/, .git, .ci, caches, ``*.ipynb``, egg-info (``EXCLUDED``). Every other file is
@@ -82,7 +82,7 @@ WORKBOOK = "exercises"
 ENGINE = "tinygrad_edu"                 # copied as it is, and not covered by the leak proof
 CHAPTER = re.compile(r"^tutorials/[0-9][0-9]-[^/]*\.md$")
 
-INCLUDED = ("README.md", "LICENSE", "pyproject.toml", "cli.py", ".gitignore",
+INCLUDED = ("README.md", "LICENSE", "pyproject.toml", "cli.py", "tinygrad_edu_launcher.py", ".gitignore",
             "docs", "tutorials", "exercises", "tinygrad_edu")
 # Matched against each file or folder name, and against its path from the root.
 EXCLUDED = ("__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints", ".git", ".DS_Store",

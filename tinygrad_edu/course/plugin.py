@@ -23,7 +23,7 @@ import pytest
 from ..io import atomic_write_text
 from .checking import HIDDEN_EXAMPLES, classify, check_name, draws_inputs, hidden_check_seed, time_limit
 from .manifest import load
-from .workbook import Workbook
+from .workbook import Workbook, stub_message
 
 _RESULTS = pytest.StashKey[list]()
 _WORKBOOK = pytest.StashKey[Workbook]()
@@ -78,6 +78,8 @@ def workbook(request):
     """The workbook, with this check's exercise the student's and every other exercise its reference."""
     wb = request.config.stash[_WORKBOOK]
     exercise = _exercise_of(request.node)
+    if wb.is_stub(exercise.id):
+        raise NotImplementedError(stub_message(exercise))    # "not attempted", without running the check
     with wb.checking(exercise.id):
         yield wb
 

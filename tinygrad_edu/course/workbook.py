@@ -15,6 +15,7 @@ attempted" (see ``not_attempted``). A workbook file that does not import makes i
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
 import inspect
@@ -62,6 +63,19 @@ def _import_error_line(exc: BaseException, path: Path) -> str:
         line = frames[-1].lineno if frames else None
     first = str(exc).splitlines()[0] if str(exc) else ""
     return f"{path.name}{f' line {line}' if line else ''}: {type(exc).__name__}: {first}".rstrip(": ")
+
+
+def _is_stub_body(body: list, exercise_id: str) -> bool:
+    """[docstring,] raise NotImplementedError("exercise ID: ...") and nothing else."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or not isinstance(body[0].exc, ast.Call):
+        return False
+    call = body[0].exc
+    return (isinstance(call.func, ast.Name) and call.func.id == "NotImplementedError" and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+            and call.args[0].value.startswith(f"{STUB_PREFIX}{exercise_id}:"))
 
 
 def _globals_of(obj) -> dict | None:
@@ -144,6 +158,26 @@ class Workbook:
             self._current = previous
             for ns, name, value in reversed(saved):
                 ns[name] = value
+
+    def is_stub(self, exercise_id: str) -> bool:
+        """Whether the exercise is still its stub (a function, or a method of its class, whose whole body is the
+        stub's raise), read from the source without running it: checking a stub then costs nothing, where
+        hypothesis would spend seconds trying to shrink its NotImplementedError."""
+        if exercise_id in self.overrides:
+            return False
+        exercise = self.exercises[exercise_id]
+        self.module(exercise.file)                      # a file that does not import says so first
+        try:
+            tree = ast.parse((self.folder / exercise.file).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            return False
+        definitions = [node for node in tree.body if getattr(node, "name", None) == exercise.name]
+        if not definitions:
+            return False
+        node = definitions[-1]
+        functions = [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+            [n for n in getattr(node, "body", []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return any(_is_stub_body(fn.body, exercise.id) for fn in functions)
 
     @property
     def exercise(self) -> Exercise:
