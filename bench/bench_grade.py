@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import inspect
 import os
 import random
 import resource
@@ -49,12 +48,15 @@ def _span(node) -> tuple:
     return min([node.lineno] + [d.lineno for d in node.decorator_list]), node.end_lineno
 
 
-def _definition_span(tree: ast.Module, node, lines: list[str]) -> tuple:
-    """The span of a top-level definition with the indented comments after its last statement (an END marker)."""
+def _definition_span(siblings: list, node, lines: list[str]) -> tuple:
+    """The span of a definition among its `siblings` (a module's or a class's body), with the comments indented
+    under it after its last statement (an END SOLUTION marker)."""
     first, last = _span(node)
-    following = [_span(n)[0] for n in tree.body if n.lineno > node.end_lineno]
+    indent = len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())
+    following = [_span(n)[0] for n in siblings if n.lineno > node.end_lineno]
     limit = min(following) - 1 if following else len(lines)
-    while limit > last and not lines[limit - 1].startswith((" ", "\t")):
+    while limit > last and (not lines[limit - 1].strip() or
+                            len(lines[limit - 1]) - len(lines[limit - 1].lstrip()) <= indent):
         limit -= 1
     return first, limit
 
@@ -74,18 +76,72 @@ def stubbed(lines: list[str], exercise) -> list[str]:
     return out
 
 
-def mutant_source(m) -> str:
-    """The mutant's definition, without its @mutant decorator, after the imports of its module."""
-    path = Path(inspect.getsourcefile(m.obj))
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    line = int(m.source.rsplit(":", 1)[1])
-    node = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
-                and _span(n)[0] <= line <= n.end_lineno)
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    imports = [ast.get_source_segment("".join(lines), n) + "\n" for n in tree.body
-               if isinstance(n, (ast.Import, ast.ImportFrom)) and not (isinstance(n, ast.ImportFrom)
-                                                                      and n.module == "tinygrad_edu.course.mutants")]
-    return "".join(imports) + textwrap.dedent("".join(lines[node.lineno - 1:node.end_lineno]))
+def _mutant_decorator(node):
+    """The (exercise, kind, why) of a definition's @mutant(...) decorator, or None."""
+    for d in node.decorator_list:
+        if isinstance(d, ast.Call) and getattr(d.func, "id", None) == "mutant" and d.args:
+            keywords = {k.arg: ast.literal_eval(k.value) for k in d.keywords}
+            return ast.literal_eval(d.args[0]), keywords.get("kind"), keywords.get("why")
+    return None
+
+
+def _mutant_node(m) -> tuple:
+    """(the mutants file's text, its syntax tree, the mutant's definition): the one whose @mutant(...) says
+    the mutant's exercise, kind and why."""
+    for path in sorted((WORKBOOK / "mutants").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and \
+                    _mutant_decorator(node) == (m.exercise, m.kind, m.why):
+                return text, tree, node
+    raise LookupError(f"no @mutant({m.exercise!r}, kind={m.kind!r}, why={m.why!r}) in {WORKBOOK / 'mutants'}")
+
+
+def _module_context(text: str, tree: ast.Module) -> list[str]:
+    """What a mutant may use from its file: the imports and the helpers (definitions that are not mutants,
+    constants), without the mutants' own import and the instructor's workbook (`given`)."""
+    context = []
+    for n in tree.body:
+        source = ast.get_source_segment(text, n)
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            if getattr(n, "module", None) not in ("tinygrad_edu.course.mutants", "tinygrad_edu.course.workbook"):
+                context.append(source + "\n")
+        elif isinstance(n, (ast.FunctionDef, ast.ClassDef)) and _mutant_decorator(n) is None:
+            context.append("\n\n" + "".join(text.splitlines(keepends=True)[_span(n)[0] - 1:n.end_lineno]) + "\n\n")
+        elif isinstance(n, (ast.Assign, ast.AnnAssign)) and "Workbook" not in source:
+            context.append(source + "\n")
+    return context
+
+
+def mutant_lines(m, given: list[str], given_node) -> list[str]:
+    """What replaces the workbook's definition `given` (its lines; `given_node` its node) by mutant `m`:
+    the mutants file's imports and helpers, then the mutant without its @mutant decorator. A mutant class written as a
+    subclass of the workbook's (``class SGD(given.SGD)``) becomes the workbook's class with the mutant's
+    methods in place of its own."""
+    text, tree, node = _mutant_node(m)
+    lines = text.splitlines(keepends=True)
+    imports = _module_context(text, tree)
+    subclass = isinstance(node, ast.ClassDef) and any(ast.unparse(b).startswith("given.") for b in node.bases)
+    if not subclass:
+        return imports + [textwrap.dedent("".join(lines[node.lineno - 1:node.end_lineno]))]
+    offset = _span(given_node)[0]
+    merged = list(given)
+    methods = {n.name: n for n in given_node.body if isinstance(n, ast.FunctionDef)}
+    added = []
+    for item in node.body:
+        if isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):      # the mutant's docstring
+            continue
+        source = "".join(lines[_span(item)[0] - 1:item.end_lineno])
+        if isinstance(item, ast.FunctionDef) and item.name in methods:
+            first, last = _definition_span(given_node.body, methods[item.name], [*[""] * (offset - 1), *given])
+            merged[first - offset:last - offset + 1] = [source] + [None] * (last - first)
+        else:
+            added.append(source)
+    merged = [line for line in merged if line is not None]
+    while merged and not merged[-1].strip():
+        merged.pop()
+    return imports + merged + added
 
 
 def submission_files(choices: dict, workbook: Path = WORKBOOK) -> dict:
@@ -101,7 +157,8 @@ def submission_files(choices: dict, workbook: Path = WORKBOOK) -> dict:
         tree = ast.parse(text)
         edits = []
         for e in (e for e in exercises if e.file == file):
-            first, last = _definition_span(tree, _top_level(tree, e.name), lines)
+            node = _top_level(tree, e.name)
+            first, last = _definition_span(tree.body, node, lines)
             choice = choices.get(e.id, "stub")
             part = lines[first - 1:last]
             if choice == "reference":
@@ -111,7 +168,7 @@ def submission_files(choices: dict, workbook: Path = WORKBOOK) -> dict:
             elif isinstance(choice, str):
                 new = _with_body(part, choice)
             else:
-                new = [mutant_source(choice)]
+                new = mutant_lines(choice, part, node)
             edits.append((first, last, new))
         for first, last, new in sorted(edits, reverse=True):
             lines[first - 1:last] = new

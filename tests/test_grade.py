@@ -640,3 +640,19 @@ def test_ctrl_c_stops_every_child_and_writes_nothing(tmp_path):
     assert "Traceback" not in stderr and not (tmp_path / "out").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+
+
+def test_a_mutant_written_into_the_workbook_is_the_mutant(tmp_path):
+    """The submissions made of mutants (here and in bench/bench_grade.py) hold the mutant as source text: one per
+    workbook file (functions, and classes written as subclasses of the workbook's) fails as the mutant does."""
+    from tinygrad_edu.course.checking import run_exercise
+    from tinygrad_edu.course.workbook import Workbook
+    for file in sorted({e.file for e in EXERCISES}):
+        m = next(m for m in MUTANTS if {e.id: e for e in EXERCISES}[m.exercise].file == file)
+        folder = tmp_path / file.removesuffix(".py")
+        folder.mkdir()
+        for name, text in BENCH.submission_files({e.id: "reference" for e in EXERCISES} | {m.exercise: m}).items():
+            (folder / name).write_text(text, encoding="utf-8")
+        results = run_exercise(Workbook(folder, EXERCISES), m.exercise)
+        failed = [r for r in results if r.status == "failed"]
+        assert failed and failed[0].kind == m.kind, (m.exercise, m.why, [r.message for r in results])
