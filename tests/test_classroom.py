@@ -97,3 +97,12 @@ def test_the_student_edition_carries_the_classroom_files(tmp_path):
     write_classroom_files(expected, course)
     for relative in (AUTOGRADING, WORKFLOW):
         assert (tmp_path / "student" / relative).read_bytes() == (expected / relative).read_bytes()
+
+
+def test_the_files_as_text_are_the_files_written(tmp_path):
+    from tinygrad_edu.course.classroom import classroom_files
+    course = load_course()
+    texts = classroom_files(course)
+    assert list(texts) == [AUTOGRADING.as_posix(), WORKFLOW.as_posix()]
+    write_classroom_files(tmp_path, course)
+    assert all((tmp_path / relative).read_text(encoding="utf-8") == text for relative, text in texts.items())

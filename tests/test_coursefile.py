@@ -148,3 +148,8 @@ def test_hidden_points_need_a_check_that_draws_inputs(tmp_path):
 
 def test_points_are_written_as_a_teacher_writes_them():
     assert [format_points(p) for p in (2, 2.0, 1.5, 0.25, 10 / 3)] == ["2", "2", "1.5", "0.25", "3.33333"]
+
+
+def test_the_default_parts_are_what_the_edition_builder_copies():
+    from tinygrad_edu.course.edition import INCLUDED
+    assert DEFAULT_PARTS == INCLUDED

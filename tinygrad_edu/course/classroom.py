@@ -1,6 +1,6 @@
 """What a GitHub Classroom assignment needs, made from the course file: its autograding tests and its workflow.
 
-    write_classroom_files("student-edition", load_course())
+    write_classroom_files("student-edition", load_course())     # or classroom_files(course): {path: text}
     # student-edition/.github/classroom/autograding.json   one test per exercise: `edu check ID`, its points
     # student-edition/.github/workflows/classroom.yml     installs the package with its checks, runs them
 
@@ -78,13 +78,17 @@ def workflow(course: Course) -> str:
     ])
 
 
+def classroom_files(course: Course) -> dict[str, str]:
+    """{path in the student edition: text}: the autograding configuration and the workflow."""
+    return {AUTOGRADING.as_posix(): json.dumps(autograding_tests(course), indent=2, ensure_ascii=False) + "\n",
+            WORKFLOW.as_posix(): workflow(course)}
+
+
 def write_classroom_files(dest, course: Course) -> list[Path]:
     """Write the autograding configuration and the workflow into the edition at `dest` (atomically)."""
-    dest = Path(dest)
     files = []
-    for relative, text in ((AUTOGRADING, json.dumps(autograding_tests(course), indent=2, ensure_ascii=False) + "\n"),
-                           (WORKFLOW, workflow(course))):
-        path = dest / relative
+    for relative, text in classroom_files(course).items():
+        path = Path(dest) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         files.append(atomic_write_text(path, text))
     return files

@@ -43,8 +43,8 @@ COURSE_FILE = Path(__file__).resolve().parents[2] / "exercises" / "course.toml" 
 
 # What the student edition holds when the course file does not say: the paths `edu course build --student`
 # copies (the workbook and the chapters with their solutions removed, everything else as it is).
-DEFAULT_PARTS = ("README.md", "LICENSE", "pyproject.toml", "cli.py", ".gitignore", "docs", "tutorials", "exercises",
-                 "tinygrad_edu")
+DEFAULT_PARTS = ("README.md", "LICENSE", "pyproject.toml", "cli.py", "tinygrad_edu_launcher.py", ".gitignore", "docs",
+                 "tutorials", "exercises", "tinygrad_edu")
 # Never part of a release: the mutants are near-solutions, .git is the instructor's history.
 FORBIDDEN_PARTS = ("exercises/mutants", ".git")
 
