@@ -17,6 +17,7 @@ from .ablate import ablate_command, landscape_command
 from .check import check_command
 from .course import course_group
 from .diagnose import diagnose_command
+from .grade import grade_command
 from .graph import graph_command
 from .train import compare_command, optimizers_command, train_command
 
@@ -38,6 +39,7 @@ cli.add_command(graph_command)
 cli.add_command(diagnose_command)
 cli.add_command(check_command)
 cli.add_command(course_group)
+cli.add_command(grade_command)
 
 
 def main() -> None:

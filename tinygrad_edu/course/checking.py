@@ -20,6 +20,7 @@ test suite's direct runs (``run_exercise``) both use it, so they cannot disagree
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import pkgutil
 import signal
@@ -111,6 +112,28 @@ def classify(exercise: Exercise, check: str, exc: BaseException | None, folder: 
                          f"{_student_line(exc, folder)}"
         result.hint = exercise.hint_for("error")
     return result
+
+
+# ----- hidden checks: the same checks on inputs drawn for one student -----------------------------
+
+HIDDEN_EXAMPLES = 10      # inputs each hidden check draws: enough to catch an answer fitted to the visible ones
+
+
+def draws_inputs(fn) -> bool:
+    """Whether a check draws its inputs with hypothesis (@given): only those can be re-run on other inputs."""
+    return bool(getattr(fn, "is_hypothesis_test", False))
+
+
+def hidden_check_seed(student_seed: int, exercise_id: str, check) -> int:
+    """The hypothesis seed of one check of one exercise for one student.
+
+    `student_seed` is HMAC-SHA256(course secret, student id) (``edu grade`` makes it; the checks never
+    see the secret); each (exercise, check) gets its own seed from it by SHA-256, so one student's
+    inputs differ from check to check and from another student's.
+    """
+    name = check if isinstance(check, str) else check.__name__
+    digest = hashlib.sha256(f"{student_seed}/{exercise_id}/{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 # ----- running checks without pytest (the test suite's mutant and stub proofs) -------------------

@@ -3,6 +3,11 @@
     python -m pytest -p tinygrad_edu.course.plugin -c .../checks/pytest.ini .../checks \
         --workbook exercises --results results.json -m "ex2_8 or ex2_9"
 
+With ``--hidden-seed N`` (``edu grade``) the run is the hidden one: only the checks that draw their
+inputs are collected, each seeded with ``checking.hidden_check_seed(N, exercise, check)``
+(hypothesis's ``seed`` wins over the ``derandomize`` of CHECK_SETTINGS) and drawing
+``checking.HIDDEN_EXAMPLES`` inputs, so they run on inputs of that student's own.
+
 For every check it records one ``checking.Result`` (passed, failed with its numbers and hint,
 not attempted, does not import, timed out) and writes them all to --results when the session
 ends. ``edu check`` (runner.py) starts it in a subprocess and reads that file.
@@ -12,10 +17,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from ..io import atomic_write_text
-from .checking import classify, check_name, time_limit
+from .checking import HIDDEN_EXAMPLES, classify, check_name, draws_inputs, hidden_check_seed, time_limit
 from .manifest import load
 from .workbook import Workbook, stub_message
 
@@ -28,6 +34,8 @@ def pytest_addoption(parser):
     group.addoption("--workbook", default="exercises", help="the workbook folder to check")
     group.addoption("--results", default=None, help="write every check's result to this JSON file")
     group.addoption("--check-timeout", type=float, default=20.0, help="seconds one check may run")
+    group.addoption("--hidden-seed", type=int, default=None,
+                    help="run the hidden checks: the checks that draw inputs, seeded per check from this number")
 
 
 def pytest_configure(config):
@@ -42,6 +50,27 @@ def _exercise_of(item):
     workbook = item.config.stash[_WORKBOOK]
     ids = [getattr(item.obj, "__exercise__", None)]
     return workbook.exercises.get(ids[0]) if ids[0] else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """With --hidden-seed: keep the checks that draw inputs, and seed each one for this student."""
+    student_seed = config.getoption("--hidden-seed")
+    if student_seed is None:
+        return
+    kept, dropped = [], []
+    for item in items:
+        exercise = _exercise_of(item)
+        if exercise is not None and draws_inputs(item.obj):
+            hypothesis.seed(hidden_check_seed(student_seed, exercise.id, item.obj))(item.obj)
+            # where @settings keeps a test's settings (hypothesis has no public way to change them once applied)
+            current = item.obj._hypothesis_internal_use_settings
+            item.obj._hypothesis_internal_use_settings = hypothesis.settings(current, max_examples=HIDDEN_EXAMPLES)
+            kept.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture
@@ -83,5 +112,6 @@ def pytest_sessionfinish(session):
             if exercise is not None:
                 collected[exercise.id] = collected.get(exercise.id, 0) + 1
         payload = {"version": 1, "workbook": str(session.config.stash[_WORKBOOK].folder),
-                   "collected": collected, "results": session.config.stash[_RESULTS]}
+                   "collected": collected, "results": session.config.stash[_RESULTS],
+                   "hidden": session.config.getoption("--hidden-seed") is not None}
         atomic_write_text(Path(path), json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
