@@ -449,9 +449,10 @@ def test_the_edition_holds_the_listed_paths_and_every_other_file_byte_for_byte(b
     expected = sorted(set(f for f in listed.decode().split("\0") if f and (ROOT / f).is_file()
                       and f.split("/")[0] in edition.INCLUDED and not f.startswith("exercises/mutants/")
                       and not f.endswith(".ipynb")))
-    assert report.files == expected
+    classroom = [".github/classroom/autograding.json", ".github/workflows/classroom.yml"]   # written, not copied
+    assert report.files == sorted(expected + classroom)
     assert not any(f.startswith(("tests/", "bench/", ".ci/")) for f in written)
-    for relative in report.files:
+    for relative in (f for f in report.files if f not in classroom):
         source, copy = ROOT / relative, dest / relative
         assert (copy.stat().st_mode & 0o777) == (source.stat().st_mode & 0o777), relative
         if relative not in report.removed:
@@ -629,3 +630,14 @@ def test_the_installed_command_builds_from_the_repository_it_is_run_in(tmp_path)
     assert done.stdout.startswith(f"wrote {dest}: ") and done.stdout.endswith("; no solution line remains\n")
     assert done.stderr == "" and find_leaks(ROOT, dest) == []
     assert (dest / "exercises" / SOLVED_FILES[0].name).read_text() != SOLVED_FILES[0].read_text()
+
+
+def test_the_edition_holds_the_classroom_files_for_every_exercise_with_its_points(built):
+    import json
+    from tinygrad_edu.course.coursefile import load_course
+    report, dest = built
+    course = load_course(ROOT / "exercises" / "course.toml")
+    tests = json.loads((dest / ".github" / "classroom" / "autograding.json").read_text(encoding="utf-8"))["tests"]
+    assert [(t["run"], t["points"]) for t in tests] == [(f"edu check {g.id}", g.points) for g in course.exercises]
+    assert (dest / ".github" / "workflows" / "classroom.yml").is_file()
+    assert ".github/classroom/autograding.json" in report.files

@@ -69,6 +69,8 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from ..io import atomic_write_bytes, describe_os_error
+from .classroom import classroom_files
+from .coursefile import Course, CourseError, load_course
 from .manifest import Exercise, ManifestError, load
 from .workbook import stub_message
 
@@ -79,6 +81,7 @@ SOLUTION_REMOVED = "*The solution is in the instructor's edition.*"
 STAMP = ".edu-edition.json"
 MANIFEST_PATH = "tinygrad_edu/course/manifest.toml"
 WORKBOOK = "exercises"
+COURSE_PATH = "exercises/course.toml"   # the course: points, and the release's parts (coursefile.py)
 ENGINE = "tinygrad_edu"                 # copied as it is, and not covered by the leak proof
 CHAPTER = re.compile(r"^tutorials/[0-9][0-9]-[^/]*\.md$")
 
@@ -343,16 +346,17 @@ def _excluded(relative: str) -> bool:
     return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern) for pattern in EXCLUDED)
 
 
-def edition_files(source_root, skip: Iterable[Path] = ()) -> list[str]:
+def edition_files(source_root, skip: Iterable[Path] = (), included: Iterable[str] = INCLUDED) -> list[str]:
     """The files of `source_root` that go into the student edition, relative ("docs/CONTRIBUTING.md"), sorted.
 
+    `included`: the top-level files and folders to take (the course file's release parts, else INCLUDED).
     Folders in `skip` (the edition being built, when it lies inside the source) and folders holding a
     ``STAMP`` (an earlier student edition) are left out.
     """
     root = Path(source_root)
     skip = {Path(p).resolve() for p in skip}
     found = []
-    for top in INCLUDED:
+    for top in included:
         path = root / top
         if path.is_symlink():
             raise EditionUsageError(f"{path}: a symbolic link; the student edition holds regular files only, "
@@ -557,6 +561,8 @@ class Staging:
     root: Path
     exercises: list[Exercise]
     report: BuildReport
+    included: tuple = INCLUDED          # the top-level paths the sources part copies
+    course: Course | None = None        # exercises/course.toml, when the source has one
 
     def write_bytes(self, relative: str, data: bytes, mode: int | None = None) -> None:
         target = self.root / relative
@@ -572,7 +578,7 @@ class Staging:
 
 def write_sources(staging: Staging) -> None:
     """The repository's files (``edition_files``): workbook and Markdown stripped, everything else as it is."""
-    for relative in edition_files(staging.source, skip=[staging.root, staging.report.dest]):
+    for relative in edition_files(staging.source, skip=[staging.root, staging.report.dest], included=staging.included):
         path = staging.source / relative
         data = path.read_bytes()
         text = _text(data)
@@ -594,7 +600,15 @@ def _workbook_files_exist(staging: Staging) -> None:
 
 
 # The parts of a release, in the order they are written; a course file will choose among them.
-PARTS: dict[str, Callable[[Staging], None]] = {"sources": write_sources}
+def write_classroom(staging: Staging) -> None:
+    """The classroom's files (classroom.py): GitHub Classroom's autograding tests, one per exercise with its
+    points, and the workflow that runs them on the students' repositories."""
+    if staging.course is not None:
+        for relative, text in classroom_files(staging.course).items():
+            staging.write_text(relative, text)
+
+
+PARTS: dict[str, Callable[[Staging], None]] = {"sources": write_sources, "classroom": write_classroom}
 
 
 def is_instructor_edition(folder) -> bool:
@@ -666,13 +680,15 @@ def _check_places(source: Path, dest: Path, force: bool) -> None:
         _replaceable(dest)
 
 
-def build_student(source_root, dest, force: bool = False, parts: Iterable[str] = ("sources",)) -> BuildReport:
+def build_student(source_root, dest, force: bool = False, parts: Iterable[str] | None = None) -> BuildReport:
     """Write the student edition of `source_root` to `dest`; return what was written (``BuildReport``).
 
     Built in a temporary folder beside `dest`, proven by ``find_leaks`` (a leak is an EditionError and
     nothing is left at `dest`), stamped, then renamed into place. An existing non-empty `dest` is
     refused, and with `force` replaced only if it is an earlier build left as written (``_replaceable``).
-    `parts` names the entries of ``PARTS`` to write. EditionUsageError for an unusable `dest` or source.
+    `parts` names the entries of ``PARTS`` to write (default: the sources, and the classroom's files
+    when the source has a course file, whose release parts then say what the sources are).
+    EditionUsageError for an unusable `dest` or source.
     """
     source = Path(source_root).resolve()
     dest = Path(os.path.abspath(dest))
@@ -682,6 +698,13 @@ def build_student(source_root, dest, force: bool = False, parts: Iterable[str] =
         exercises = load(source / MANIFEST_PATH)
     except ManifestError as exc:
         raise EditionError(str(exc)) from None
+    course_file = source / COURSE_PATH
+    try:
+        course = load_course(course_file, exercises) if course_file.is_file() else None
+    except CourseError as exc:
+        raise EditionError(str(exc)) from None
+    if parts is None:
+        parts = ("sources", "classroom") if course is not None else ("sources",)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise EditionUsageError(f"unknown part {unknown[0]!r} of a release; the parts are {', '.join(PARTS)}")
@@ -691,7 +714,7 @@ def build_student(source_root, dest, force: bool = False, parts: Iterable[str] =
     except OSError as exc:
         raise EditionUsageError(describe_os_error(exc, dest, "create")) from None
     report = BuildReport(dest)
-    staging = Staging(source, staging_root, exercises, report)
+    staging = Staging(source, staging_root, exercises, report, tuple(course.parts) if course else INCLUDED, course)
     try:
         os.chmod(staging_root, 0o777 & ~_umask())
         _workbook_files_exist(staging)
