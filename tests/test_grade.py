@@ -68,19 +68,24 @@ def _first_mutant(exercise_id, skip=0):
     return found[skip % len(found)]
 
 
-def _wrapper(kind: str, log: Path, seen=None) -> str:
-    """Code appended to FIRST's file: FIRST becomes a wrapper of the solution that records each call's inputs
-    (kind "spy", also the child's environment), answers right only on inputs in `seen` (kind "cheat"), or
-    ends Python once it has been called more often than the visible checks call it (kind "late_crash")."""
+def _wrapper(kind: str, log: Path | None = None, seen=(), exercise=FIRST) -> str:
+    """Code appended to an exercise's file: its function becomes a wrapper of the solution that writes each call's
+    check and inputs to `log`, and that also writes the child's environment (kind "spy"), answers right only on
+    inputs in `seen` (kind "cheat"), is wrong on inputs of 6 numbers or more (kind "wrong": a failure hypothesis
+    has to shrink), or ends Python once it has been called more often than the visible checks call it (kind
+    "late_crash")."""
     key = ("_hashlib.sha256(repr([(x.shape, x.dtype.str, x.tobytes().hex()) if isinstance(x, _np.ndarray) "
            "else getattr(x, '__qualname__', None) or repr(x) for x in args]).encode()).hexdigest()")
     lines = ["", "", "import hashlib as _hashlib, json as _json, os as _os, sys as _sys", "import numpy as _np",
-             f"_solution = {FIRST.name}", "", "",
-             f"def {FIRST.name}(*args, **kwargs):",
+             f"_solution = {exercise.name}", "", "",
+             f"def {exercise.name}(*args, **kwargs):",
              f"    key = {key}"]
+    if log is not None:
+        lines += ["    frame = _sys._getframe(1)", "    while frame is not None and not frame.f_code.co_name.startswith('test_'):",
+                  "        frame = frame.f_back", f"    with open({str(log)!r}, 'a') as f:",
+                  "        f.write((frame.f_code.co_name if frame is not None else '?') + ' ' + key + '\\n')"]
     if kind == "spy":
-        lines += [f"    with open({str(log)!r}, 'a') as f:", "        f.write(key + '\\n')",
-                  "    try:",
+        lines += ["    try:",
                   f"        with open({str(log) + '.env'!r}, 'x') as f:",
                   "            spec = open(_sys.argv[-1]).read() if _sys.argv[-1].endswith('.json') else ''",
                   "            _json.dump({'env': dict(_os.environ), 'cmdline': open('/proc/self/cmdline', 'rb').read()"
@@ -93,12 +98,19 @@ def _wrapper(kind: str, log: Path, seen=None) -> str:
                   "    calls.append(key)", f"    if len(calls) > {len(seen)}:", "        _os._exit(7)",
                   "    return _solution(*args, **kwargs)"]
     else:
+        right_when = "key in seen" if kind == "cheat" else \
+            "max((_np.size(x) for x in args if isinstance(x, _np.ndarray)), default=0) < 6"   # "wrong": on big inputs
         lines += [f"    seen = {sorted(seen)!r}", "    right = _solution(*args, **kwargs)",
-                  "    if key in seen:", "        return right",
+                  f"    if {right_when}:", "        return right",
                   "    if isinstance(right, tuple):",
                   "        return tuple(_np.asarray(x, dtype=float) + 1.0 for x in right)",
                   "    return _np.asarray(right, dtype=float) + 1.0"]
     return "\n".join(lines) + "\n"
+
+
+def _calls(log: Path) -> list:
+    """(check function, inputs' key) of every call a wrapper wrote to `log`."""
+    return [tuple(line.split(" ")) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def _fill(edition: Path, folder: Path, choices: dict, edit=None) -> Path:
@@ -167,10 +179,10 @@ def batch(tmp_path_factory):
         FIRST.file, f[FIRST.file] + _wrapper("spy", seen_log)))
     check = _edu("check", FIRST.id, "--workbook", str(spy_check / "exercises"))
     assert check.returncode == 0, check.stdout + check.stderr
-    seen = seen_log.read_text().split()
+    seen = [key for _, key in _calls(seen_log)]
     shutil.rmtree(spy_check)
 
-    logs = {name: tmp / f"{name}.log" for name in ("spy_a", "spy_b")}
+    logs = {name: tmp / f"{name}.log" for name in ("spy_a", "spy_b", "cheat")}
     mix = {e: _first_mutant(e, skip=n) for n, e in enumerate(TEST_IDS)}
 
     def prepend(code):
@@ -193,7 +205,7 @@ def batch(tmp_path_factory):
                         edit=prepend("import sys\nprint('imported', file=sys.stderr)\n")),
         "sysexit": _fill(edition, subs / "sub-sysexit", {FIRST.id: "import sys\nsys.exit(3)"}),
         "memory": _fill(edition, subs / "sub-memory", {FIRST.id: "_hog = bytearray(1 << 30)\n{solution}"}),
-        "cheat": _fill(edition, subs / "sub-cheat", {}, edit=append(_wrapper("cheat", None, seen))),
+        "cheat": _fill(edition, subs / "sub-cheat", {}, edit=append(_wrapper("cheat", logs["cheat"], seen))),
         "late_crash": _fill(edition, subs / "sub-late_crash", {}, edit=append(_wrapper("late_crash", None, seen))),
         "spy_a": _fill(edition, subs / "sub-spy_a", {}, edit=append(_wrapper("spy", logs["spy_a"]))),
         "spy_b": _fill(edition, subs / "sub-spy_b", {}, edit=append(_wrapper("spy", logs["spy_b"]))),
@@ -410,11 +422,14 @@ def test_right_only_on_the_visible_inputs_fails_the_hidden_checks_and_they_stay_
             for value in [check["expected"], check["got"], *check["inputs"].values()]:
                 assert value not in section, value
     assert "Input" not in section and "Expected" not in section and "Diagnosis" not in section
+    hidden_calls = _calls(batch["logs"]["cheat"])[len(batch["seen"]):]
+    draws = len([f for f in check_functions(FIRST.id) if draws_inputs(f)])
+    assert 0 < len(hidden_calls) <= draws * (HIDDEN_EXAMPLES + 10)     # a hidden failure is not shrunk
 
 
 def test_two_students_hidden_inputs_differ_and_their_visible_inputs_are_edu_checks(batch):
     seen = batch["seen"]
-    drawn = {name: path.read_text().split() for name, path in batch["logs"].items()}
+    drawn = {name: [key for _, key in _calls(batch["logs"][name])] for name in ("spy_a", "spy_b")}
     for calls in drawn.values():
         assert calls[:len(seen)] == seen       # the visible checks: the inputs edu check uses
     hidden = {name: calls[len(seen):] for name, calls in drawn.items()}
@@ -464,7 +479,7 @@ def test_a_rerun_gives_the_same_files_byte_for_byte_and_force_replaces_the_batch
     rows = (out / "grades.csv").read_text().splitlines()
     assert rows == [line for line in before[Path("grades.csv")].decode().splitlines()
                     if line.split(",")[0] in again + ["student"]]
-    drawn = batch["logs"]["spy_a"].read_text().split()
+    drawn = _calls(batch["logs"]["spy_a"])
     assert drawn[:len(drawn) // 2] == drawn[len(drawn) // 2:]     # the same inputs, drawn again
 
 
@@ -642,17 +657,67 @@ def test_ctrl_c_stops_every_child_and_writes_nothing(tmp_path):
         os.kill(child, 0)
 
 
+def _mutant_shapes() -> list:
+    """One mutant of each shape the submissions write: a function, a subclass of the workbook's class, another
+    class, and one whose file has helpers it calls."""
+    import ast as _ast
+    found = {}
+    for m in MUTANTS:
+        text, tree, node = BENCH._mutant_node(m)
+        shape = ("function" if isinstance(node, _ast.FunctionDef) else
+                 "subclass" if any(_ast.unparse(b).startswith("given.") for b in node.bases) else "class")
+        found.setdefault(shape, m)
+        if any(isinstance(n, _ast.FunctionDef) and BENCH._mutant_decorator(n) is None for n in tree.body):
+            found.setdefault("with helpers", m)
+    return list(found.values())
+
+
 def test_a_mutant_written_into_the_workbook_is_the_mutant(tmp_path):
-    """The submissions made of mutants (here and in bench/bench_grade.py) hold the mutant as source text: one per
-    workbook file (functions, and classes written as subclasses of the workbook's) fails as the mutant does."""
+    """The submissions made of mutants (here and in bench/bench_grade.py) hold the mutant as source text: one of
+    each shape fails as the mutant does."""
     from tinygrad_edu.course.checking import run_exercise
     from tinygrad_edu.course.workbook import Workbook
-    for file in sorted({e.file for e in EXERCISES}):
-        m = next(m for m in MUTANTS if {e.id: e for e in EXERCISES}[m.exercise].file == file)
-        folder = tmp_path / file.removesuffix(".py")
+    shapes = _mutant_shapes()
+    assert len(shapes) >= 2
+    for n, m in enumerate(shapes):
+        folder = tmp_path / str(n)
         folder.mkdir()
         for name, text in BENCH.submission_files({e.id: "reference" for e in EXERCISES} | {m.exercise: m}).items():
             (folder / name).write_text(text, encoding="utf-8")
         results = run_exercise(Workbook(folder, EXERCISES), m.exercise)
         failed = [r for r in results if r.status == "failed"]
         assert failed and failed[0].kind == m.kind, (m.exercise, m.why, [r.message for r in results])
+
+
+def _later_drawing_check():
+    """The first function exercise with a check that draws inputs after its first check, and that check's name."""
+    import inspect as _inspect
+    for e in EXERCISES:
+        checks = check_functions(e.id)
+        later = [fn for fn in checks[1:] if draws_inputs(fn)]
+        if later and _inspect.isfunction(e.load_reference()):
+            return e, later
+    return None, []
+
+
+def test_after_a_failed_check_the_exercises_other_checks_do_not_shrink(tmp_path):
+    """The feedback shows an exercise's first failure in numbers (shrunk, as edu check shows it) and the others by
+    name: those are not shrunk, which is most of the time a wrong answer takes."""
+    exercise, later = _later_drawing_check()
+    if exercise is None:
+        pytest.skip("no exercise has a check that draws inputs after its first check")
+    log = tmp_path / "calls.log"
+    (tmp_path / "alice" / "exercises").mkdir(parents=True)
+    files = BENCH.submission_files({e.id: "reference" for e in EXERCISES})
+    files[exercise.file] += _wrapper("wrong", log, exercise=exercise)
+    for name, text in files.items():
+        (tmp_path / "alice" / "exercises" / name).write_text(text, encoding="utf-8")
+    course = tmp_path / "course.toml"
+    course.write_text(f'name = "x"\n[grading]\nexercises = ["{exercise.id}"]\n', encoding="utf-8")
+    proc = _edu("grade", str(tmp_path / "alice"), "--out", str(tmp_path / "out"), "--course", str(course))
+    assert proc.returncode == 0, proc.stderr
+    checks = json.loads((tmp_path / "out" / "results" / "alice.json").read_text())["exercises"][0]["visible"]["checks"]
+    assert {c["status"] for c in checks} == {"failed"}
+    calls = [name for name, _ in _calls(log)]
+    for fn in later:
+        assert 0 < calls.count(fn.__name__) <= 10, (fn.__name__, calls.count(fn.__name__))   # shrunk: 25

@@ -116,7 +116,7 @@ def classify(exercise: Exercise, check: str, exc: BaseException | None, folder: 
 
 # ----- hidden checks: the same checks on inputs drawn for one student -----------------------------
 
-HIDDEN_EXAMPLES = 10      # inputs each hidden check draws: enough to catch an answer fitted to the visible ones
+HIDDEN_EXAMPLES = 5       # inputs each hidden check draws: enough to catch an answer fitted to the visible ones
 
 
 def draws_inputs(fn) -> bool:

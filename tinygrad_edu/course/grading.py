@@ -14,7 +14,10 @@ What a submission can and cannot change:
   who edits or deletes the tests, adds a conftest.py or a tinygrad_edu/ folder changes nothing.
 - The checks run in a child process (``CHILD_PROGRAM``) that runs pytest twice, once on the
   visible checks (the ones ``edu check`` runs, on the same inputs) and once on the hidden ones
-  (the checks that draw inputs, seeded with ``--hidden-seed``). Each check has a time limit inside the child (SIGALRM,
+  (the checks that draw inputs, seeded with ``--hidden-seed``). An exercise's first failed check
+  is shrunk to its smallest failing input, as ``edu check`` shows it; its later failures, shown
+  by name only, keep the first input that failed (shrinking them was most of a wrong answer's
+  time), and so do hidden failures, whose inputs are never shown. Each check has a time limit inside the child (SIGALRM,
   see ``checking.time_limit``) and, should the student's code defeat it, the parent stops the child
   from outside ``KILL_GRACE`` seconds later. On Linux the child's address space is limited with
   ``resource.setrlimit(RLIMIT_AS)``; an allocation past it raises MemoryError in the student's
@@ -253,14 +256,24 @@ if spec["memory_bytes"]:
     except (ImportError, ValueError, OSError):
         pass
 import pytest
+from hypothesis import Phase, settings
 progress = open(spec["progress"], "a", encoding="utf-8", buffering=1)   # line-buffered: the parent reads it live
 
 
 class Progress:
-    """One line when each check starts its setup, its call and its teardown: what the parent watches."""
+    """One line when each check starts its setup, its call and its teardown: what the parent watches.
+
+    Also: once a check of an exercise has failed, the exercise's other checks that draw inputs do not
+    shrink a failure. The feedback shows the first failure in numbers (shrunk, as edu check shows it)
+    and the others by name; shrinking them was most of the time a wrong answer took."""
 
     def __init__(self, phase):
         self.phase = phase
+        self.exercise_of, self.failed = {}, set()
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            self.failed.add(self.exercise_of.get(report.nodeid))
 
     def write(self, event, item=None):
         fn = getattr(item, "obj", None)
@@ -270,11 +283,17 @@ class Progress:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
+        self.exercise_of[item.nodeid] = getattr(item.obj, "__exercise__", None)
         self.write("setup", item)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item):
         self.write("call", item)
+        fn = item.obj
+        if self.exercise_of[item.nodeid] in self.failed and getattr(fn, "is_hypothesis_test", False):
+            current = fn._hypothesis_internal_use_settings      # where @settings keeps them (no public setter)
+            fn._hypothesis_internal_use_settings = settings(current, phases=[p for p in current.phases
+                                                                            if p is not Phase.shrink])
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item):

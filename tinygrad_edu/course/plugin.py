@@ -6,7 +6,8 @@
 With ``--hidden-seed N`` (``edu grade``) the run is the hidden one: only the checks that draw their
 inputs are collected, each seeded with ``checking.hidden_check_seed(N, exercise, check)``
 (hypothesis's ``seed`` wins over the ``derandomize`` of CHECK_SETTINGS) and drawing
-``checking.HIDDEN_EXAMPLES`` inputs, so they run on inputs of that student's own.
+``checking.HIDDEN_EXAMPLES`` inputs, so they run on inputs of that student's own; a failure is not
+shrunk (its input is never shown).
 
 For every check it records one ``checking.Result`` (passed, failed with its numbers and hint,
 not attempted, does not import, timed out) and writes them all to --results when the session
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+from hypothesis import Phase
 
 from ..io import atomic_write_text
 from .checking import HIDDEN_EXAMPLES, classify, check_name, draws_inputs, hidden_check_seed, time_limit
@@ -62,9 +64,11 @@ def pytest_collection_modifyitems(config, items):
         exercise = _exercise_of(item)
         if exercise is not None and draws_inputs(item.obj):
             hypothesis.seed(hidden_check_seed(student_seed, exercise.id, item.obj))(item.obj)
-            # where @settings keeps a test's settings (hypothesis has no public way to change them once applied)
+            # where @settings keeps a test's settings (hypothesis has no public way to change them once applied);
+            # no shrinking: a hidden failure's input is never shown, so a smaller one would be wasted work
             current = item.obj._hypothesis_internal_use_settings
-            item.obj._hypothesis_internal_use_settings = hypothesis.settings(current, max_examples=HIDDEN_EXAMPLES)
+            item.obj._hypothesis_internal_use_settings = hypothesis.settings(
+                current, max_examples=HIDDEN_EXAMPLES, phases=[p for p in current.phases if p is not Phase.shrink])
             kept.append(item)
         else:
             dropped.append(item)
