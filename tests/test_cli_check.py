@@ -200,3 +200,11 @@ def test_a_fresh_student_edition_is_all_not_attempted_with_no_traceback(tmp_path
         assert re.search(rf"^  · {re.escape(e.id)}\s+{re.escape(e.title)}$", proc.stdout, re.M), e.id
     assert f"Next: write {EXERCISES[0].id} {EXERCISES[0].title}" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr and "✗" not in proc.stdout
+
+
+def test_without_the_course_extra_edu_check_says_what_to_install(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "hypothesis" else real(name, *a))
+    result = CliRunner().invoke(cli, ["check", "2.8", "--workbook", str(WORKBOOK)])
+    assert result.exit_code == 2 and "edu check needs hypothesis" in result.output and "[course]" in result.output
