@@ -35,7 +35,7 @@ from . import checks as _checks_package
 from .feedback import CheckFailed
 from .results import CHECKS_FOLDER, STATUSES, Result  # noqa: F401  (part of this module's interface)
 from .manifest import Exercise
-from .workbook import Workbook, WorkbookImportError, not_attempted, stub_message, stub_of
+from .workbook import Workbook, WorkbookImportError, not_attempted, stub_message, stub_of, where_in_workbook
 
 
 # Few examples (a check must be quick), always the same ones (same feedback on every run), no
@@ -71,14 +71,6 @@ def check_name(fn) -> str:
     return doc.splitlines()[0].strip() if doc else fn.__name__.removeprefix("test_").replace("_", " ")
 
 
-def _student_line(exc: BaseException, folder: Path | None) -> str:
-    """' (ex02_ops.py line 12)': the last line of the workbook that the error passed through."""
-    if folder is None:
-        return ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).parent == folder]
-    return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})" if frames else ""
-
-
 def classify(exercise: Exercise, check: str, exc: BaseException | None, folder: Path | None = None,
              timeout: float | None = None) -> Result:
     """The Result of one check of `exercise` that raised `exc` (None: it passed)."""
@@ -109,7 +101,7 @@ def classify(exercise: Exercise, check: str, exc: BaseException | None, folder: 
         result.status, result.kind = "failed", "error"
         first = str(exc).splitlines()[0] if str(exc) else ""
         result.message = f"your code raised {type(exc).__name__}{': ' + first if first else ''}" \
-                         f"{_student_line(exc, folder)}"
+                         f"{where_in_workbook(exc, folder)}"
         result.hint = exercise.hint_for("error")
     return result
 

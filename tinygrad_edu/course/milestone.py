@@ -27,9 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import numpy as np
@@ -40,7 +38,7 @@ from ..tensor import Tensor, no_grad
 from ..train import History, TrainingDiverged
 from .checking import CheckTimeout, run_exercise, time_limit
 from .manifest import Exercise, load
-from .workbook import Workbook, WorkbookImportError, stub_of
+from .workbook import Workbook, WorkbookImportError, stub_of, where_in_workbook
 
 PASS_ACCURACY = 0.97     # the milestone's bar: test accuracy on moons
 TRAIN_TIMEOUT = 120.0    # seconds the milestone's training may take: far more than correct parts need
@@ -424,11 +422,6 @@ class StudentRun:
     seconds: float
 
 
-def _where_in_workbook(exc: BaseException, folder: Path) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).parent == folder]
-    return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})" if frames else ""
-
-
 def check_settings(run: ex.Run) -> None:
     """ConfigError (naming the option) for settings the student's parts cannot train: the MLP's activation."""
     if run.config.activation not in MLP_ACTIVATIONS:
@@ -477,7 +470,7 @@ def train_run(workbook, run: ex.Run, on_step: Optional[Callable] = None, statuse
             if stub is not None:
                 raise StudentCodeError(f"training reached the stub of exercise {stub}: finish it first") from exc
             first = str(exc).splitlines()[0] if str(exc) else ""
-            where = _where_in_workbook(exc, workbook.folder)
+            where = where_in_workbook(exc, workbook.folder)
             raise StudentCodeError(f"training stopped: your code raised {type(exc).__name__}"
                                    f"{': ' + first if first else ''}{where}") from exc
         description = parts.describe(student_run)

@@ -55,6 +55,12 @@ def stub_of(exc: BaseException) -> str | None:
     return None
 
 
+def where_in_workbook(exc: BaseException, folder: Path | None) -> str:
+    """' (ex02_ops.py line 12)': the last line of the workbook folder that the error passed through, or ''."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if folder is not None and Path(f.filename).parent == folder]
+    return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})" if frames else ""
+
+
 def _import_error_line(exc: BaseException, path: Path) -> str:
     """'ex02_ops.py line 12: SyntaxError: invalid syntax' for the failing line in the file itself."""
     line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) and exc.filename == str(path) else None

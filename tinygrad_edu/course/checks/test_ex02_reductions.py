@@ -16,7 +16,6 @@ warnings off, so an overflow is the same nan under `edu check` and in the test s
 from __future__ import annotations
 
 import functools
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tinygrad_edu.course.checking import CHECK_SETTINGS, exercise
 from tinygrad_edu.course.feedback import CheckFailed, compare, expect_close, kind_of
 from tinygrad_edu.course.reference import reductions as engine
 from tinygrad_edu.course.strategies import arrays, floats, shapes
+from tinygrad_edu.course.workbook import where_in_workbook
 
 SHAPE_ERRORS = (ValueError, IndexError, TypeError)   # what NumPy raises on mismatched shapes and axes
 
@@ -48,8 +48,7 @@ def _attempt(fn, *args):
 
 def _raised(what: str, exc: BaseException, folder: Path, *, kind: str, expected, inputs: dict):
     """The failed check for a student's function that raised `exc` on `inputs`."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).parent == folder]
-    line = f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})" if frames else ""
+    line = where_in_workbook(exc, folder)
     first = str(exc).splitlines()[0] if str(exc) else ""
     raise CheckFailed(f"{what} raised {type(exc).__name__}{': ' + first if first else ''}{line}",
                       kind=kind, expected=expected, inputs=inputs)
