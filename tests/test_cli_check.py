@@ -95,9 +95,8 @@ def test_an_endless_loop_times_out_and_a_sys_exit_is_a_failure(tmp_path):
     _replace_solution(wb / "ex02_ops.py", "2.8", "while True:\n    pass")
     proc = _edu("check", "2.8", "--workbook", str(wb), "--timeout", "0.5")
     assert proc.returncode == 1 and "timed out" in proc.stdout and "still running after 0.5 s" in proc.stdout
-    _replace_solution_again = wb / "ex02_ops.py"
-    text = _replace_solution_again.read_text().replace("while True:\n        pass", "raise SystemExit(3)")
-    _replace_solution_again.write_text(text)
+    path = wb / "ex02_ops.py"
+    path.write_text(path.read_text().replace("while True:\n        pass", "raise SystemExit(3)"))
     proc = _edu("check", "2.8", "--workbook", str(wb))
     assert proc.returncode == 1 and "your code raised SystemExit: 3 (ex02_ops.py line" in proc.stdout, proc.stdout
 
@@ -200,3 +199,11 @@ def test_a_fresh_student_edition_is_all_not_attempted_with_no_traceback(tmp_path
         assert re.search(rf"^  · {re.escape(e.id)}\s+{re.escape(e.title)}$", proc.stdout, re.M), e.id
     assert f"Next: write {EXERCISES[0].id} {EXERCISES[0].title}" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr and "✗" not in proc.stdout
+
+
+def test_without_the_course_extra_edu_check_says_what_to_install(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "hypothesis" else real(name, *a))
+    result = CliRunner().invoke(cli, ["check", "2.8", "--workbook", str(WORKBOOK)])
+    assert result.exit_code == 2 and "edu check needs hypothesis" in result.output and "[course]" in result.output

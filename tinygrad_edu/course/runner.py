@@ -171,10 +171,6 @@ _STATUS_WORDS = {"passed": "", "failed": "", "not_attempted": "not attempted", "
                  "timeout": "timed out", "crashed": "crashed"}
 
 
-def _where(report: Report, exercise: Exercise) -> str:
-    return f"{exercise.file}, {exercise.name}"
-
-
 def _describe(er: ExerciseReport, verbose: bool) -> list[str]:
     """The lines that describe one failed exercise: its first failed check, in numbers, and the hint."""
     failure = er.first_failure
