@@ -48,6 +48,27 @@ CHECK_SETTINGS = settings(max_examples=30, derandomize=True, database=None, dead
                           phases=[phase for phase in Phase if phase is not Phase.explain])
 
 
+def _draw_no_local_constants() -> None:
+    """Make hypothesis ignore the literal constants of the modules it finds loaded.
+
+    Hypothesis (6.1xx) now and then draws a number written in a "local" module (one outside
+    site-packages): the student's workbook, and tinygrad_edu itself in an editable install. Then a
+    student who writes ``eps = 1e-3`` anywhere, or a teacher who installs the package another way,
+    gets other inputs from the same checks. Its pool of local constants is a private function;
+    where a hypothesis has none, there is nothing to turn off (tests/test_course_checking.py
+    notices if the inputs start to depend on them again).
+    """
+    from hypothesis.internal.conjecture import providers
+    if callable(getattr(providers, "_get_local_constants", None)) and hasattr(providers, "Constants"):
+        none = providers.Constants()
+        providers._get_local_constants = lambda: none
+        with contextlib.suppress(AttributeError):
+            providers.CONSTANTS_CACHE.cache.clear()      # the constants it may already have picked
+
+
+_draw_no_local_constants()
+
+
 
 class CheckTimeout(BaseException):
     """A check ran longer than its time limit (an endless loop, or a very slow answer).

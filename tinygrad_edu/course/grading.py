@@ -242,10 +242,9 @@ def memory_limit_enforced() -> bool:
 
 # ----- the child: pytest, twice, with a progress file ---------------------------------------------
 
-# The child's program, run as `python -c CHILD_PROGRAM SPEC.json`. It is a string, not a module of the
-# package, because hypothesis draws some inputs from the literal constants of every local module loaded
-# in the process: a child that loaded one more module of ours than `edu check`'s would draw other inputs.
-# This one loads what `edu check`'s loads, so the visible checks draw the inputs `edu check` draws.
+# The child's program, run as `python -c CHILD_PROGRAM SPEC.json`: it loads what `edu check`'s child
+# loads (pytest, hypothesis, the plugin, the workbook) and nothing of the grader. The visible checks
+# draw the inputs `edu check` draws (checking.CHECK_SETTINGS; no constant of any loaded module counts).
 CHILD_PROGRAM = r'''
 import json, sys
 spec = json.load(open(sys.argv[1], encoding="utf-8"))
