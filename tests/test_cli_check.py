@@ -109,6 +109,24 @@ def test_a_crash_of_the_whole_process_is_reported_not_raised(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+def test_a_pytest_plugin_the_student_installed_does_not_run_with_the_checks(tmp_path):
+    # an installed plugin (a dist with a pytest11 entry point) that would crash any pytest it loads into
+    site = tmp_path / "site"
+    (site / "crashing_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "crashing_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: crashing-plugin\n"
+                                                                      "Version: 1.0\n")
+    (site / "crashing_plugin-1.0.dist-info" / "entry_points.txt").write_text("[pytest11]\ncrashing = crashing_plugin\n")
+    (site / "crashing_plugin.py").write_text("import os\nos._exit(7)\n")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONPATH=str(site))
+    loads = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", str(site)], capture_output=True,
+                           env=env, timeout=60)
+    assert loads.returncode == 7                 # a plain pytest does load it
+    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", "2.8"], cwd=WORKBOOK, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 of 1 exercises pass" in proc.stdout
+
+
 @pytest.mark.parametrize("args, message", [
     (["check", "9.99"], "no exercise '9.99'"),
     (["check", "--workbook", "/nonexistent-folder"], "no workbook in /nonexistent-folder"),

@@ -146,10 +146,12 @@ def run_checks(workbook, asked: list[str] | None = None, check_timeout: float = 
 
 def child_environment() -> dict:
     """The child's environment: this very copy of tinygrad_edu first on its path (the checks are the
-    grader's, whatever the workbook folder holds), and no __pycache__ written into the student's folder."""
+    grader's, whatever the workbook folder holds), no __pycache__ written into the student's folder, and
+    no pytest plugin but ours (one a student installed, pytest-randomly say, would reorder or reseed the
+    checks; the grader's child runs without them too)."""
     package_root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join([package_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-    return dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
+    return dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
 
 
 def _last_line(text: str) -> str:
