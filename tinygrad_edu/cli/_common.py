@@ -1,7 +1,9 @@
 """What every command shares: library errors as usage errors, --out paths, figures, option sources."""
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
 from pathlib import Path
 
 import click
@@ -11,6 +13,36 @@ from ..viz.plots import save_figure
 
 # The signals that stop a command cleanly (saving what it has): Ctrl-C, `kill`, a closed terminal.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived while a command was working (its `signum`: which one)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+@contextlib.contextmanager
+def stoppable():
+    """Ctrl-C, SIGTERM and SIGHUP raise Stopped inside the block, so the command ends through its cleanup
+    (a temporary folder removed, child processes killed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Stopped(signum)
+    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def usage_error(exc) -> click.UsageError:

@@ -1,40 +1,12 @@
 """`edu course build --student DIR`: write the student edition (a click wrapper over course.edition)."""
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 from pathlib import Path
 
 import click
 
 from ..course.edition import EditionError, EditionUsageError, build_student, find_source_root, is_instructor_edition
-from ._common import STOP_SIGNALS, check_names_a_file
-
-
-class _Stopped(KeyboardInterrupt):
-    """A stop signal arrived while the edition was being built."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def _stoppable():
-    """Ctrl-C, SIGTERM and SIGHUP end the build through its cleanup (the temporary folder is removed)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise _Stopped(signum)
-    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+from ._common import Stopped, check_names_a_file, stoppable
 
 
 @click.group("course")
@@ -73,10 +45,10 @@ def build_command(student, force, source):
                                      param_hint="--source")
     try:
         root = Path(source) if source is not None else find_source_root()
-        with _stoppable():
+        with stoppable():
             report = build_student(root, student, force=force)
-    except _Stopped as exc:
-        click.echo(f"edu course build: stopped by {signal.Signals(exc.signum).name}; {student} is as it was, "
+    except Stopped as exc:
+        click.echo(f"edu course build: stopped by {exc.name}; {student} is as it was, "
                    f"or holds the whole new edition, never a part of one", err=True)
         raise SystemExit(128 + exc.signum) from None
     except EditionUsageError as exc:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -10,8 +9,7 @@ import click
 
 from ..course import grading
 from ..course.coursefile import COURSE_FILE, CourseError, format_points, load_course
-from ._common import refuse_existing
-from .course import _stoppable, _Stopped          # Ctrl-C, SIGTERM, SIGHUP as one exception, as `edu course build`
+from ._common import Stopped, refuse_existing, stoppable
 
 
 def _course_file(given: Path | None) -> Path:
@@ -79,12 +77,12 @@ def grade_command(submissions, out, roster, secret_file, course_file, jobs, time
         click.echo(f"{result.student}: {format_points(result.points)} of {format_points(course.max_points)} points",
                    err=True)
     try:
-        with _stoppable():
+        with stoppable():
             grades = grading.grade_all(found, course, secret, jobs=jobs, check_timeout=timeout,
                                        memory_mb=memory or None, on_graded=graded)
         written = grading.write_grades(out, grades, course, replaced=previous)
-    except _Stopped as exc:
-        click.echo(f"edu grade: stopped by {signal.Signals(exc.signum).name}; nothing was written to {out}", err=True)
+    except Stopped as exc:
+        click.echo(f"edu grade: stopped by {exc.name}; nothing was written to {out}", err=True)
         sys.exit(128 + exc.signum)
     except grading.GradingError as exc:
         raise click.UsageError(str(exc)) from None
