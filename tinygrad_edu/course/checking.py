@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from . import checks as _checks_package
 from .feedback import CheckFailed
-from .results import CHECKS_FOLDER, STATUSES, Result  # noqa: F401  (part of this module's interface)
+from .results import CHECKS_FOLDER, Result
 from .manifest import Exercise
 from .workbook import Workbook, WorkbookImportError, not_attempted, stub_message, stub_of, where_in_workbook
 
