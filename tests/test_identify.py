@@ -166,3 +166,63 @@ def test_chapter_section_identify_recognises_a_hand_written_optimizer():
     match = optim.identify(MyMomentum, asked="momentum")
     assert (match.name, match.exact, match.step) == ("sgd", True, None)
     assert "departs from it at step 13" in match.sentence
+
+
+# ----- rules at the edges: what used to crash identify or lose a hyperparameter --------------------
+
+@pytest.mark.parametrize("name, kw", [
+    ("adam", dict(lr=0.01, weight_decay=0.01)),         # L2 decay, which identify does not fit: it must keep it
+    ("adam", dict(lr=0.01, amsgrad=True)),
+    ("adamw", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+])
+def test_the_hyperparameters_identify_does_not_fit_stay_as_given(name, kw):
+    m = optim.identify(optim.get(name), asked=name, **kw)
+    assert m.exact and m.name == name, m.sentence
+    _close(m.hyperparameters, kw)
+
+
+class Undamped(Hand):           # v ← v + g; w ← w − ηv: momentum 1, where a fitted candidate warns
+    def update(self, w, g, s):
+        v = self.buf(s, "v", w); v += g; w -= self.lr * v
+
+
+class LateStart(Hand):          # plain GD, but the first step does nothing (a first update of 0)
+    def update(self, w, g, s):
+        if s.get("started"):
+            w -= self.lr * g
+        s["started"] = True
+
+
+class NoLR(Optimizer):          # a rule with its step size written in: it has no lr to change
+    def step(self):
+        for p in self.params:
+            p.data -= 0.1 * p.grad
+
+
+class Frozen(Optimizer):        # never moves the weights
+    def step(self):
+        pass
+
+
+def test_rules_at_the_edges_get_a_sentence_not_a_crash_or_a_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # a candidate's own warning is identify's business, not the user's
+        m = optim.identify(Undamped, lr=0.01)
+        assert m.exact and m.name in ("sgd", "momentum", "momentum-no-lr"), m.sentence
+        assert not optim.identify(LateStart, lr=0.1).exact      # Δw₁ = 0: no division by it
+        m = optim.identify(NoLR)
+        assert "NoLR has no lr attribute" in m.sentence and f"after step {LR_CHANGE_STEP}" in m.sentence
+        assert m.name == "sgd" and m.step == LR_CHANGE_STEP + 1
+    with pytest.raises(ValueError, match=r"Frozen never moved the weights .* its step\(\) must change"):
+        optim.identify(Frozen)
+
+
+def test_equivalent_forms_are_named_without_least_squares_round_off():
+    m = optim.identify(optim.get("adam"), lr=0.01, amsgrad=True)
+    assert m.exact
+    for name, hyper in m.equals + m.same_at_constant_lr:
+        for key, value in hyper.items():
+            values = value if isinstance(value, tuple) else (value,)
+            assert all(v in (0.0, 1.0) or not isinstance(v, float) or abs(v) > 1e-12 or key in ("lr", "eps")
+                       for v in values), (name, key, value)

@@ -16,7 +16,11 @@ hyperparameters are fitted to the constant-rate run:
     (Momentum: η = −a; SGD: η = −Δw₁/g₁, τ = 1 − a/η; EMAMomentum: α = −a/(1 − μ);
     Nesterov and SGD(nesterov): η = −a/(1 + μ); HeavyBall: dt = your lr, mass = dt²/(−a));
   - the adaptive ones (Adagrad, RMSprop, Adam, AdamW) by Gauss–Newton on their updates, from
-    their defaults with your hyperparameters of the same names.
+    their defaults with your hyperparameters of the same names; the ones they have but are not
+    fitted (Adam's weight_decay, amsgrad) stay as you gave them.
+
+A rule with no ``lr`` attribute keeps its step in the second run (the sentence says so); one that
+never moves the weights, or makes non-finite updates, is a ValueError.
 
 At a constant learning rate SGD(lr=η, momentum=μ), Momentum(lr=η, momentum=μ) and
 EMAMomentum(lr=η/(1−μ), beta=μ) are one algorithm: they match the first run alike. The run
@@ -26,6 +30,7 @@ inside, only the new gradients).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,7 +67,7 @@ def drive(cls, hyperparameters: dict, change_lr: bool) -> np.ndarray:
         opt.step()
         updates.append(w.data - before)
         before = w.data.copy()
-        if change_lr and t == LR_CHANGE_STEP:
+        if change_lr and t == LR_CHANGE_STEP and hasattr(opt, "lr"):    # a rule without one keeps going
             opt.lr = opt.lr * LR_FACTOR
     return np.array(updates)
 
@@ -89,7 +94,7 @@ def _linear_fit(d: np.ndarray, g: np.ndarray):
 def _momentum_family(d, g, student_lr):
     mu, a, _, c1 = _linear_fit(d, g)
     mu = min(max(mu, 0.0), 1.0)
-    yield "sgd", dict(lr=-c1, momentum=mu, dampening=min(max(1 - a / c1, 0.0), 1.0) if mu > 0 else 0.0)
+    yield "sgd", dict(lr=-c1, momentum=mu, dampening=min(max(1 - a / c1, 0.0), 1.0) if mu > 0 and c1 else 0.0)
     yield "sgd", dict(lr=-a / (1 + mu), momentum=mu, nesterov=True)
     yield "momentum", dict(lr=-a, momentum=mu)
     yield "ema-momentum", dict(lr=-a / (1 - mu) if mu < 1 else -a, beta=mu)
@@ -116,6 +121,7 @@ _ADAPTIVE = {  # name: the hyperparameters fitted (betas split in two)
     "adamw": ("lr", "beta1", "beta2", "eps", "weight_decay"),
 }
 _LOG = {"lr", "eps"}       # fitted as logarithms: positive, spanning decades
+_SIMPLER = {"adamw": "adam"}   # the same rule with one hyperparameter fewer (weight_decay = 0)
 
 
 def _to_hyper(keys, theta) -> dict:
@@ -125,15 +131,16 @@ def _to_hyper(keys, theta) -> dict:
     return values
 
 
-def _gauss_newton(cls, keys, start: dict, target: np.ndarray, iterations: int = 40) -> dict:
+def _gauss_newton(cls, keys, start: dict, target: np.ndarray, fixed: dict, iterations: int = 40) -> dict:
+    """The hyperparameters `keys` of `cls` fitted to the updates `target`, from `start`; `fixed` as given."""
     with np.errstate(all="ignore"):
-        return _fit(cls, keys, start, target, iterations)
+        return {**_fit(cls, keys, start, target, fixed, iterations), **fixed}
 
 
-def _fit(cls, keys, start: dict, target: np.ndarray, iterations: int) -> dict:
+def _fit(cls, keys, start: dict, target: np.ndarray, fixed: dict, iterations: int) -> dict:
     def residual(theta):
         try:
-            hyper = _to_hyper(keys, theta)
+            hyper = {**fixed, **_to_hyper(keys, theta)}
             if any(not (0 <= hyper.get(k, 0.5) < 1) for k in ("alpha",)) or \
                     any(not 0 <= b < 1 for b in hyper.get("betas", ())):
                 return None
@@ -180,19 +187,23 @@ def _fit(cls, keys, start: dict, target: np.ndarray, iterations: int) -> dict:
 
 
 def _adaptive_family(student: dict, target: np.ndarray):
-    adam = None                  # Adam's fit, the starting point of AdamW's (_ADAPTIVE lists adam first)
+    adam = None                  # Adam's fit, a starting point of AdamW's (_ADAPTIVE lists adam first)
     for name, keys in _ADAPTIVE.items():
         cls = get(name)
-        start = {h.name: h.default for h in cls.hyperparameters()}
-        start.update({k: v for k, v in student.items() if k in start})
-        betas = start.pop("betas", (0.9, 0.999))
-        start["beta1"], start["beta2"] = betas
-        if name == "adamw":   # Adam's fit, plus the decay
-            start.update(lr=adam["lr"], eps=adam["eps"], beta1=adam["betas"][0], beta2=adam["betas"][1])
-        fitted = _gauss_newton(cls, keys, start, target)
-        if name == "adam":
-            adam = fitted
-        yield name, fitted
+        defaults = {h.name: h.default for h in cls.hyperparameters()}
+        start = {**defaults, **{k: v for k, v in student.items() if k in defaults}}
+        start["beta1"], start["beta2"] = start.pop("betas", (0.9, 0.999))
+        # what is not fitted stays as the student gave it (Adam's weight_decay, amsgrad), defaults left out
+        fixed = {k: v for k, v in student.items()
+                 if k in defaults and k not in keys and k != "betas" and v != defaults[k]}
+        starts = [start]
+        if name == "adamw":      # also from Adam's fit, plus the decay (for hyperparameters named otherwise)
+            starts.append({**start, "lr": adam["lr"], "eps": adam["eps"], "beta1": adam["betas"][0],
+                           "beta2": adam["betas"][1]})
+        for first in starts:
+            fitted = _gauss_newton(cls, keys, first, target, fixed)
+            adam = fitted if name == "adam" else adam
+            yield name, fitted
 
 
 # ----- the result ----------------------------------------------------------------------------
@@ -229,6 +240,12 @@ def _snap(value):
     return value
 
 
+def _snapped(hyper: dict) -> dict:
+    """`hyper` with its fitted 0s and 1s (not lr or ε, which span decades) snapped."""
+    return {k: v if k in _LOG else tuple(_snap(x) for x in v) if isinstance(v, tuple) else _snap(v)
+            for k, v in hyper.items()}
+
+
 def _format(hyper: dict) -> str:
     def f(v):
         if isinstance(v, bool):
@@ -263,6 +280,9 @@ def identify(optimizer_class, asked: str | None = None, **hyperparameters) -> Ma
     if not np.all(np.isfinite(constant)):
         raise ValueError(f"identify: {optimizer_class.__name__} made non-finite updates on the test problem; "
                          f"try a smaller lr")
+    if not constant.any() and not changed.any():
+        raise ValueError(f"identify: {optimizer_class.__name__} never moved the weights on the test problem (every "
+                         f"update is 0); its step() must change each parameter's .data")
     student_lr = getattr(optimizer_class([Tensor([0.0], requires_grad=True)], **hyperparameters), "lr", None)
     _, grads = _problem()
 
@@ -272,7 +292,10 @@ def identify(optimizer_class, asked: str | None = None, **hyperparameters) -> Ma
     for order, (name, hyper) in enumerate(candidates):
         cls = get(name)
         try:
-            ours_constant, ours_changed = drive(cls, hyper, False), drive(cls, hyper, True)
+            # a fitted candidate may sit where its class warns (momentum 1) or overflows: its trial, not yours
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                ours_constant, ours_changed = drive(cls, hyper, False), drive(cls, hyper, True)
         except (HyperparameterError, TypeError, ValueError):
             continue
         rel = np.concatenate([_relative(constant, ours_constant), _relative(changed, ours_changed)])
@@ -280,18 +303,23 @@ def identify(optimizer_class, asked: str | None = None, **hyperparameters) -> Ma
             continue
         bad = np.nonzero(rel > EXACT)[0]
         departs = None if bad.size == 0 else int(bad[0] % STEPS) + 1
-        results.append((float(rel.max()), order, departs, name, hyper,
+        results.append((float(rel.max()), order, departs, name, _snapped(hyper),   # snapped to be shown, not run
                         bool(_relative(constant, ours_constant).max() <= EXACT)))
-    # Equal ones first (the form asked for first among them), then by deviation to one significant digit, so
-    # that a fit with one more hyperparameter (AdamW's decay fitted to ≈ 0) does not beat the simpler one.
+    # Equal ones first (the form asked for first among them), then by deviation to one significant digit.
     results.sort(key=lambda r: (r[0] > EXACT, r[3] != asked if r[0] <= EXACT else float(f"{r[0]:.1g}"), r[1]))
-    deviation, _, departs, name, hyper, _ = results[0]
-    hyper = {k: v if k in _LOG else tuple(_snap(x) for x in v) if isinstance(v, tuple) else _snap(v)
-             for k, v in hyper.items()}
+    best = results[0]
+    if best[0] > EXACT and best[3] in _SIMPLER:
+        # a fit with one more hyperparameter (AdamW's decay fitted to ≈ 0) must be twice as close to be named
+        simpler = [r for r in results if r[3] == _SIMPLER[best[3]] and r[0] < 2 * best[0]]
+        best = simpler[0] if simpler else best
+    deviation, _, departs, name, hyper, _ = best
     exact = deviation <= EXACT
     twins = [(n, h) for _, _, _, n, h, same in results if same]
     equals = [(n, h) for dev, _, _, n, h, _ in results if dev <= EXACT]
     sentence = _sentence(name, hyper, exact, departs, deviation, twins, results, asked, equals)
+    if student_lr is None:
+        sentence += (f" ({optimizer_class.__name__} has no lr attribute, so the run where the learning rate "
+                     f"changes after step {LR_CHANGE_STEP} could not change it.)")
     return Match(name=name, hyperparameters=hyper, exact=exact, step=departs, deviation=deviation,
                  sentence=sentence, same_at_constant_lr=twins, equals=equals)
 
