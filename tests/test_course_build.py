@@ -449,10 +449,12 @@ def test_the_edition_holds_the_listed_paths_and_every_other_file_byte_for_byte(b
     expected = sorted(set(f for f in listed.decode().split("\0") if f and (ROOT / f).is_file()
                       and f.split("/")[0] in edition.INCLUDED and not f.startswith("exercises/mutants/")
                       and not f.endswith(".ipynb")))
-    classroom = [".github/classroom/autograding.json", ".github/workflows/classroom.yml"]   # written, not copied
-    assert report.files == sorted(expected + classroom)
-    assert not any(f.startswith(("tests/", "bench/", ".ci/")) for f in written)
-    for relative in (f for f in report.files if f not in classroom):
+    generated = [".github/classroom/autograding.json", ".github/workflows/classroom.yml",   # written, not copied
+                 "tests/test_workbook.py"]
+    assert report.files == sorted(expected + generated)
+    assert not any(f.startswith(("bench/", ".ci/")) for f in written)
+    assert [f for f in written if f.startswith("tests/")] == ["tests/test_workbook.py"]   # none of the instructor's
+    for relative in (f for f in report.files if f not in generated):
         source, copy = ROOT / relative, dest / relative
         assert (copy.stat().st_mode & 0o777) == (source.stat().st_mode & 0o777), relative
         if relative not in report.removed:
@@ -471,6 +473,31 @@ def test_the_edition_holds_every_module_its_pyproject_installs(built):
     for script in project["project"]["scripts"].values():
         module = script.split(":")[0]
         assert (dest / f"{module}.py").is_file() or (dest / module.replace(".", "/")).is_dir(), script
+
+
+def _pytest_in(folder: Path) -> subprocess.CompletedProcess:
+    """The README's test command, `python -m pytest`, run in `folder` (its own pyproject's settings)."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"], cwd=folder, capture_output=True,
+                          text=True, timeout=600, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+
+
+def test_the_editions_test_command_checks_the_workbook_skipping_what_is_not_attempted(built, tmp_path):
+    _, dest = built
+    fresh = _pytest_in(dest)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert f"{len(EXERCISES)} skipped" in fresh.stdout and "passed" not in fresh.stdout
+    # one exercise solved (the instructor's file), one wrong: `/ 2 * h` for `/ (2 * h)`
+    copy = tmp_path / "student"
+    shutil.copytree(dest, copy)
+    solved = ROOT / "exercises" / "ex01_derivatives.py"
+    text = solved.read_text(encoding="utf-8")
+    assert text.count("/ (2 * h)") == 1
+    (copy / "exercises" / solved.name).write_text(text.replace("/ (2 * h)", "/ 2 * h"), encoding="utf-8")
+    done = _pytest_in(copy)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"1 failed, 1 passed, {len(EXERCISES) - 2} skipped" in done.stdout
+    assert "FAILED tests/test_workbook.py::test_exercise[1.1]" in done.stdout
+    assert "hint:" in done.stdout and "Traceback" not in done.stdout
 
 
 def test_the_editions_chapters_run_without_their_solutions_and_print_what_they_record(built, tmp_path):

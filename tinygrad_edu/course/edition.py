@@ -34,8 +34,9 @@ What goes into the student edition (``INCLUDED``): README.md, LICENSE, pyproject
 tinygrad_edu_launcher.py (where `edu` starts), .gitignore (it keeps caches and built notebooks out of the students' commits), docs/, tutorials/
 (chapters stripped, no built notebooks), exercises/ (stripped, without exercises/mutants/, which are
 near-solutions), and tinygrad_edu/, the engine, unchanged: it is the readable reference by design.
-Never: tests/, bench/, .git, .ci, caches, ``*.ipynb``, egg-info (``EXCLUDED``). Every other file is
-copied byte for byte.
+Never: the instructor's tests/ (their proofs need the solutions; the edition gets one generated
+tests/test_workbook.py instead, workbook_tests.py), bench/, .git, .ci, caches, ``*.ipynb``, egg-info
+(``EXCLUDED``). Every other file is copied byte for byte.
 
 The proof, ``find_leaks``: a solution line, normalised (stripped, comments removed, whitespace
 collapsed), must not appear in a file of the student edition more often than it appears outside
@@ -73,6 +74,7 @@ from .classroom import classroom_files
 from .coursefile import Course, CourseError, load_course
 from .manifest import Exercise, ManifestError, load
 from .workbook import stub_message
+from .workbook_tests import TEST_FILE
 
 PY_BEGIN, PY_END = "# BEGIN SOLUTION", "# END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -608,7 +610,14 @@ def write_classroom(staging: Staging) -> None:
             staging.write_text(relative, text)
 
 
-PARTS: dict[str, Callable[[Staging], None]] = {"sources": write_sources, "classroom": write_classroom}
+def write_tests(staging: Staging) -> None:
+    """tests/test_workbook.py: the README's test command, `python -m pytest`, checks the workbook's exercises
+    (workbook_tests.py); the instructor's tests/ stay out (they prove the checks with the solutions)."""
+    staging.write_text("tests/test_workbook.py", TEST_FILE)
+
+
+PARTS: dict[str, Callable[[Staging], None]] = {"sources": write_sources, "tests": write_tests,
+                                               "classroom": write_classroom}
 
 
 def is_instructor_edition(folder) -> bool:
@@ -686,8 +695,8 @@ def build_student(source_root, dest, force: bool = False, parts: Iterable[str] |
     Built in a temporary folder beside `dest`, proven by ``find_leaks`` (a leak is an EditionError and
     nothing is left at `dest`), stamped, then renamed into place. An existing non-empty `dest` is
     refused, and with `force` replaced only if it is an earlier build left as written (``_replaceable``).
-    `parts` names the entries of ``PARTS`` to write (default: the sources, and the classroom's files
-    when the source has a course file, whose release parts then say what the sources are).
+    `parts` names the entries of ``PARTS`` to write (default: the sources, the workbook's tests, and the
+    classroom's files when the source has a course file, whose release parts then say what the sources are).
     EditionUsageError for an unusable `dest` or source.
     """
     source = Path(source_root).resolve()
@@ -704,7 +713,7 @@ def build_student(source_root, dest, force: bool = False, parts: Iterable[str] |
     except CourseError as exc:
         raise EditionError(str(exc)) from None
     if parts is None:
-        parts = ("sources", "classroom") if course is not None else ("sources",)
+        parts = ("sources", "tests", "classroom") if course is not None else ("sources", "tests")
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise EditionUsageError(f"unknown part {unknown[0]!r} of a release; the parts are {', '.join(PARTS)}")

@@ -173,7 +173,7 @@ _STATUS_WORDS = {"passed": "", "failed": "", "not_attempted": "not attempted", "
                  "timeout": "timed out", "crashed": "crashed"}
 
 
-def _describe(er: ExerciseReport, verbose: bool) -> list[str]:
+def describe_failure(er: ExerciseReport, verbose: bool = False) -> list[str]:
     """The lines that describe one failed exercise: its first failed check, in numbers, and the hint."""
     failure = er.first_failure
     failed = sum(r.status not in ("passed", "not_attempted") for r in er.results)
@@ -220,7 +220,7 @@ def render(report: Report, verbose: bool = False, encoding: str | None = "utf-8"
     failed = [e for e in report.exercises if e.symbol_status == "failed"]
     for er in failed[:_DETAILS_SHOWN]:
         lines.append("")
-        lines.extend(f"{symbols['failed']} " + line if i == 0 else line for i, line in enumerate(_describe(er, verbose)))
+        lines.extend(f"{symbols['failed']} " + line if i == 0 else line for i, line in enumerate(describe_failure(er, verbose)))
     if len(failed) > _DETAILS_SHOWN:
         more = ", ".join(e.exercise.id for e in failed[_DETAILS_SHOWN:])
         lines += ["", f"{len(failed) - _DETAILS_SHOWN} more fail ({more}): edu check ID shows each one."]
