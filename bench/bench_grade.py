@@ -1,5 +1,5 @@
-"""Time `edu grade` on synthetic submissions (the goal of issue #14: one full submission under 8 s of CPU,
-100 submissions under 8 minutes on 2 cores).
+"""Time `edu grade` on synthetic submissions (the grading goals: one full submission under 8 s of CPU,
+100 submissions under 8 minutes on 2 cores), against `edu check` on the full one in the same run.
 
     python bench/bench_grade.py [SUBMISSIONS] [--jobs N]
 
@@ -230,14 +230,29 @@ def _grade(submissions: list[Path], out: Path, jobs: int) -> tuple:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _check_cpu(workbook: Path) -> float:
+    """CPU seconds of `edu check` (every exercise, visible checks only) on `workbook`: the reference."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", "--workbook", str(workbook)],
+                          capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"edu check failed on the solved workbook (exit {proc.returncode}): {proc.stdout[-500:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main(count: int = 100, jobs: int = 2) -> None:
     course = load_course()
     with tempfile.TemporaryDirectory(prefix="bench-grade-") as tmp:
         tmp = Path(tmp)
         full = write_submission(tmp / "full" / "reference", submission_files({e.id: "reference" for e in load()}))
+        reference = _check_cpu(full / "exercises")
         wall, cpu = _grade([full], tmp / "graded-full", 1)
         print(f"one full submission ({len(course.exercises)} exercises, every one solved): {cpu:.1f} s of CPU, "
-              f"{wall:.1f} s wall (goal: under 8 s of CPU)")
+              f"{wall:.1f} s wall (goal: under 8 s of CPU); {cpu / reference:.2f}x the {reference:.1f} s of CPU of "
+              f"edu check on it in this run (the visible checks alone, in one process)")
+        if count == 0:
+            return
         submissions = [write_submission(tmp / "batch" / f"s{i:03d}", submission_files(random_choices(i)))
                        for i in range(count)]
         wall, cpu = _grade(submissions, tmp / "graded", jobs)
@@ -248,7 +263,7 @@ def main(count: int = 100, jobs: int = 2) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("count", nargs="?", type=int, default=100)
+    parser.add_argument("count", nargs="?", type=int, default=100, help="mixed submissions (0: the full one only)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     main(args.count, args.jobs)
