@@ -219,6 +219,42 @@ def test_a_fresh_student_edition_is_all_not_attempted_with_no_traceback(tmp_path
     assert "Traceback" not in proc.stdout + proc.stderr and "✗" not in proc.stdout
 
 
+# Runs the launcher with pytest and hypothesis missing, as after `pip install -e .` without the course extra.
+WITHOUT_THE_COURSE_EXTRA = """
+import sys
+class Missing:                     # each finder, blind to pytest and hypothesis: not found, as if not installed
+    def __init__(self, finder):
+        self.finder = finder
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pytest", "_pytest", "hypothesis"):
+            return None
+        return self.finder.find_spec(name, path, target)
+    def __getattr__(self, name):
+        return getattr(self.finder, name)
+sys.meta_path[:] = [Missing(finder) for finder in sys.meta_path]
+sys.path.insert(0, sys.argv[1])
+sys.argv = ["edu", *sys.argv[2:]]
+from tinygrad_edu_launcher import main
+main()
+"""
+
+
+@pytest.mark.parametrize("args, status", [
+    (["train", "--optimizer", "momentum", "--epochs", "2"], 0),
+    (["course", "build", "--help"], 0),
+    (["grade", "--help"], 0),
+    (["check", "2.8"], 2),
+    (["grade", "submission", "--out", "graded"], 2),
+])
+def test_every_command_starts_without_the_course_extra(tmp_path, args, status):
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_THE_COURSE_EXTRA, str(ROOT), *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    if status == 2:
+        assert f"edu {args[0]} needs pytest and hypothesis" in proc.stderr and "[course]" in proc.stderr
+
+
 def test_without_the_course_extra_edu_check_says_what_to_install(monkeypatch):
     import importlib.util
     real = importlib.util.find_spec

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..course.runner import missing_requirements
 from ..viz.plots import save_figure
 
 
@@ -43,6 +44,14 @@ def stoppable():
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def require_course_extra(command: str) -> None:
+    """A usage error naming what to install when the course's tools (pytest, hypothesis) are missing."""
+    missing = missing_requirements()
+    if missing:
+        raise click.UsageError(f"{command} needs {' and '.join(missing)}: pip install \"tinygrad_edu[course]\" "
+                               f"(or, in a checkout, pip install -e \".[course]\")")
 
 
 def usage_error(exc) -> click.UsageError:

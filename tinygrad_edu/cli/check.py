@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..course import runner
+from ._common import require_course_extra
 
 
 @click.command("check")
@@ -29,10 +30,7 @@ def check_command(exercises, workbook, verbose, watch, milestone, timeout):
     0 only when every exercise asked for passes. --milestone: train a network on the two-moons
     data with your own parts once their checks pass; exit 0 when it reaches the goal accuracy.
     """
-    missing = runner.missing_requirements()
-    if missing:
-        raise click.UsageError(f"edu check needs {' and '.join(missing)}: pip install \"tinygrad_edu[course]\" "
-                               f"(or, in a checkout, pip install -e \".[course]\")")
+    require_course_extra("edu check")
     try:
         folder = runner.find_workbook(workbook)
         runner.select(list(exercises), runner.load())

@@ -9,7 +9,7 @@ import click
 
 from ..course import grading
 from ..course.coursefile import COURSE_FILE, CourseError, format_points, load_course
-from ._common import Stopped, refuse_existing, stoppable
+from ._common import Stopped, refuse_existing, require_course_extra, stoppable
 
 
 def _course_file(given: Path | None) -> Path:
@@ -49,6 +49,7 @@ def grade_command(submissions, out, roster, secret_file, course_file, jobs, time
     feedback/STUDENT.md (for the student). Exit status 0 when every submission is graded, whatever
     the grades; 2 on bad usage; 128 + the signal's number when stopped (nothing is written).
     """
+    require_course_extra("edu grade")
     try:
         course = load_course(_course_file(course_file))
     except CourseError as exc:

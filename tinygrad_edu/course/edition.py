@@ -74,7 +74,6 @@ from .classroom import classroom_files
 from .coursefile import Course, CourseError, load_course
 from .manifest import Exercise, ManifestError, load
 from .workbook import stub_message
-from .workbook_tests import TEST_FILE
 
 PY_BEGIN, PY_END = "# BEGIN SOLUTION", "# END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -608,6 +607,18 @@ def write_classroom(staging: Staging) -> None:
     if staging.course is not None:
         for relative, text in classroom_files(staging.course).items():
             staging.write_text(relative, text)
+
+
+# The student edition's tests/test_workbook.py: the fixture and the test of workbook_tests.py (which needs
+# pytest, so it is not imported here: `edu train` runs without the course extra).
+TEST_FILE = '''"""The workbook's exercises as tests (written by `edu course build --student`).
+
+`python -m pytest` checks every exercise of exercises/ as `edu check` does: an exercise passes when
+its checks pass, fails with edu check's feedback when one does not, and is skipped until you attempt
+it. `edu check` tells the same, and which exercise to do next.
+"""
+from tinygrad_edu.course.workbook_tests import test_exercise, workbook_report  # noqa: F401  (pytest runs them)
+'''
 
 
 def write_tests(staging: Staging) -> None:

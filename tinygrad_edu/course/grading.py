@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..io import FileKindError, atomic_write_text, regular_file
-from .checking import CHECKS_FOLDER, check_functions, draws_inputs
+from .results import CHECKS_FOLDER
 from .coursefile import Course, GradedExercise, format_points
 from .manifest import load
 from .runner import child_environment
@@ -216,16 +216,24 @@ def student_seed(secret: bytes, student: str) -> int:
     return int.from_bytes(hmac.new(secret, student.encode("utf-8"), hashlib.sha256).digest()[:16], "big")
 
 
+def _checks_of(exercise_id: str) -> list:
+    """The installed check functions of an exercise. They need pytest and hypothesis (the course extra),
+    so they are imported here, when a course is graded: `edu` itself starts without them."""
+    from .checking import check_functions
+    return check_functions(exercise_id)
+
+
 def hidden_checks(graded: GradedExercise) -> list:
     """The check functions of an exercise that its hidden part re-runs (those that draw their inputs)."""
-    return [fn for fn in check_functions(graded.id) if draws_inputs(fn)]
+    from .checking import draws_inputs
+    return [fn for fn in _checks_of(graded.id) if draws_inputs(fn)]
 
 
 def check_course(course: Course) -> None:
     """The installed checks can grade this course: every exercise's checks are all there, and an exercise
     with hidden points has checks that draw inputs (GradingError otherwise)."""
     for graded in course.exercises:
-        found = check_functions(graded.id)
+        found = _checks_of(graded.id)
         if len(found) != graded.exercise.checks:
             raise GradingError(f"exercise {graded.id}: {len(found)} checks are installed but the manifest declares "
                                f"{graded.exercise.checks}; reinstall tinygrad_edu")

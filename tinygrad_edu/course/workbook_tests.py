@@ -1,6 +1,6 @@
 """The workbook's exercises as the student edition's tests: `python -m pytest` there checks each one.
 
-``edu course build --student`` writes ``tests/test_workbook.py`` (``TEST_FILE``), which takes the
+``edu course build --student`` writes ``tests/test_workbook.py`` (``edition.TEST_FILE``), which takes the
 fixture and the test below, so the README's test command means in a student edition what a student
 expects: an exercise's test passes when its checks pass (the checks ``edu check`` runs, in one
 child process for the whole workbook), fails with ``edu check``'s feedback when one does not, and
@@ -14,15 +14,6 @@ from . import runner
 from .manifest import load
 
 EXERCISES = load()
-
-TEST_FILE = '''"""The workbook's exercises as tests (written by `edu course build --student`).
-
-`python -m pytest` checks every exercise of exercises/ as `edu check` does: an exercise passes when
-its checks pass, fails with edu check's feedback when one does not, and is skipped until you attempt
-it. `edu check` tells the same, and which exercise to do next.
-"""
-from tinygrad_edu.course.workbook_tests import test_exercise, workbook_report  # noqa: F401  (pytest runs them)
-'''
 
 
 @pytest.fixture(scope="module")
