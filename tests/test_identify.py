@@ -218,9 +218,10 @@ def test_rules_at_the_edges_get_a_sentence_not_a_crash_or_a_warning():
         optim.identify(Frozen)
 
 
-def test_equivalent_forms_are_named_without_least_squares_round_off():
+def test_equivalent_forms_are_named_once_and_without_least_squares_round_off():
     m = optim.identify(optim.get("adam"), lr=0.01, amsgrad=True)
-    assert m.exact
+    assert m.exact and [n for n, _ in m.equals] == ["adam", "adamw"]     # AdamW is fitted twice, named once
+    assert m.sentence.count("AdamW(") == 1
     for name, hyper in m.equals + m.same_at_constant_lr:
         for key, value in hyper.items():
             values = value if isinstance(value, tuple) else (value,)

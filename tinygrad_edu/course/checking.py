@@ -69,7 +69,6 @@ def _draw_no_local_constants() -> None:
 _draw_no_local_constants()
 
 
-
 class CheckTimeout(BaseException):
     """A check ran longer than its time limit (an endless loop, or a very slow answer).
 

@@ -220,7 +220,8 @@ def render(report: Report, verbose: bool = False, encoding: str | None = "utf-8"
     failed = [e for e in report.exercises if e.symbol_status == "failed"]
     for er in failed[:_DETAILS_SHOWN]:
         lines.append("")
-        lines.extend(f"{symbols['failed']} " + line if i == 0 else line for i, line in enumerate(describe_failure(er, verbose)))
+        described = describe_failure(er, verbose)
+        lines.extend([f"{symbols['failed']} {described[0]}", *described[1:]])
     if len(failed) > _DETAILS_SHOWN:
         more = ", ".join(e.exercise.id for e in failed[_DETAILS_SHOWN:])
         lines += ["", f"{len(failed) - _DETAILS_SHOWN} more fail ({more}): edu check ID shows each one."]

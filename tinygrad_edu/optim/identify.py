@@ -307,6 +307,8 @@ def identify(optimizer_class, asked: str | None = None, **hyperparameters) -> Ma
                         bool(_relative(constant, ours_constant).max() <= EXACT)))
     # Equal ones first (the form asked for first among them), then by deviation to one significant digit.
     results.sort(key=lambda r: (r[0] > EXACT, r[3] != asked if r[0] <= EXACT else float(f"{r[0]:.1g}"), r[1]))
+    forms = set()       # one fit per form (AdamW is fitted from two starts): the closest, first after the sort
+    results = [r for r in results if (r[3], tuple(r[4])) not in forms and not forms.add((r[3], tuple(r[4])))]
     best = results[0]
     if best[0] > EXACT and best[3] in _SIMPLER:
         # a fit with one more hyperparameter (AdamW's decay fitted to ≈ 0) must be twice as close to be named
